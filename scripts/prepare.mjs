@@ -45,11 +45,14 @@ function ensureDebs(pkgs, why) {
     { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
-// A mediasoup-worker started without its channel exits 41 ("missing channel fd"): it loads and runs.
-function workerRuns(bin, version) {
+// The worker runs when mediasoup can start it and create a router on it.
+function workerRuns(bin) {
   if (!fs.existsSync(bin)) return false;
-  const r = spawnSync(bin, [], { env: { MEDIASOUP_VERSION: version }, timeout: 10_000 });
-  return r.status === 41;
+  const script = "const ms = await import('mediasoup'); const w = await ms.createWorker({ logLevel: 'none' });" +
+    " await w.createRouter({ mediaCodecs: [] }); w.close();";
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+    { cwd: root, env: { ...process.env, MEDIASOUP_WORKER_BIN: bin }, timeout: 20_000, encoding: 'utf8' });
+  return r.status === 0;
 }
 
 async function downloadPrebuilt(version, dest) {
@@ -78,20 +81,20 @@ async function ensureWorker() {
   const pkgDir = path.join(root, 'node_modules', 'mediasoup');
   const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
   const target = path.join(pkgDir, 'worker', 'out', 'Release', 'mediasoup-worker');
-  if (workerRuns(target, version)) return;
+  if (workerRuns(target)) return;
 
   const cacheDir = process.env.VISITWIRE_CACHE_DIR ||
     path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'visitwire');
   const cached = path.join(cacheDir, `mediasoup-worker-${version}-${os.platform()}-${os.arch()}`);
   fs.mkdirSync(cacheDir, { recursive: true });
-  if (!workerRuns(cached, version) && !((await downloadPrebuilt(version, cached)) && workerRuns(cached, version))) {
+  if (!workerRuns(cached) && !((await downloadPrebuilt(version, cached)) && workerRuns(cached))) {
     ensureDebs(WORKER_BUILD_APT, 'the offline mediasoup worker build');
     log(`building mediasoup-worker ${version} offline (about 5 minutes on 2 cores; cached in ${cacheDir})`);
     const r = spawnSync('bash', [path.join(root, 'scripts', 'build-worker.sh'), pkgDir, path.join(cacheDir, 'build')],
       { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
     if (r.status !== 0) { log('the offline worker build failed; see the output above'); process.exit(1); }
     fs.copyFileSync(r.stdout.trim().split('\n').pop(), cached);
-    if (!workerRuns(cached, version)) { log(`the built worker ${cached} does not run`); process.exit(1); }
+    if (!workerRuns(cached)) { log(`the built worker ${cached} does not run`); process.exit(1); }
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.copyFileSync(cached, target);

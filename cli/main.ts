@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { configFromEnv } from '../common/config.ts';
+import { logger } from '../common/logger.ts';
+import { ROLES, devSecret, mintToken, type Role } from '../common/tokens.ts';
+import { startStack } from './stack.ts';
+
+const USAGE = `usage: visitwire <command> [options]
+
+commands:
+  start                  signaling, SFU and the demo in one process (PORT, HOST; see README)
+  token --visit V --user U --role R [--residency X] [--ttl SECONDS]
+                         print a visit token signed with VISITWIRE_SECRET
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`visitwire: ${message}\n`);
+  process.exit(code);
+}
+
+async function start(): Promise<void> {
+  const config = configFromEnv();
+  let secret = config.secret;
+  if (!secret) {
+    secret = devSecret();
+    logger.warn('VISITWIRE_SECRET is not set: using a random dev secret for this run (tokens from `visitwire token` will not work against it)');
+  }
+  const stack = await startStack({ ...config, secret, demo: config.demo ?? true });
+  process.stdout.write(`visitwire is running: open ${stack.url}/ for the demo\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stack.close().then(() => process.exit(0), (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { visit: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, residency: { type: 'string' }, ttl: { type: 'string' } },
+  });
+  const secret = process.env.VISITWIRE_SECRET;
+  if (!secret) fail('VISITWIRE_SECRET is not set');
+  if (!values.visit || !values.user || !values.role) fail('token needs --visit, --user and --role');
+  if (!ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
+  const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
+  try {
+    process.stdout.write(`${await mintToken(secret, { visit: values.visit, user: values.user, role: values.role as Role, residency: values.residency, ttlSeconds: ttl })}\n`);
+  } catch (err) {
+    fail(`invalid token options: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === 'start') await start();
+  else if (command === 'token') await token(rest);
+  else if (command === undefined || command === 'help' || command === '--help') process.stdout.write(USAGE);
+  else fail(`unknown command ${command}\n${USAGE}`);
+} catch (err) {
+  fail((err as Error).message, 1);
+}

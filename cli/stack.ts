@@ -1,0 +1,79 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { AuditLog } from '../common/audit.ts';
+import type { Config } from '../common/config.ts';
+import { logger } from '../common/logger.ts';
+import { gaugeFrom, metrics } from '../common/metrics.ts';
+import { demoHandler } from '../demo/routes.ts';
+import { WorkerPool } from '../sfu/worker-pool.ts';
+import { attachSignaling } from '../signaling/server.ts';
+import { VisitService } from '../signaling/visit-service.ts';
+
+export interface Stack {
+  url: string;
+  visits: VisitService;
+  pool: WorkerPool;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Signaling and SFU (and the demo, when asked) behind one HTTP server. */
+export async function startStack(config: Config & { secret: string; nodeId?: string }): Promise<Stack> {
+  const nodeId = config.nodeId ?? `${os.hostname()}-${process.pid}`;
+  const pool = new WorkerPool(config.media);
+  await pool.start();
+  const audit = new AuditLog(logger, config.auditFile);
+  const visits = new VisitService({ pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, audit, logger, nodeId });
+  gaugeFrom('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);
+  gaugeFrom('visitwire_participants', 'Participants joined on this node', () => visits.participantCount);
+  gaugeFrom('visitwire_consumers', 'mediasoup consumers on this node', () => visits.consumerCount());
+  gaugeFrom('visitwire_workers', 'Live mediasoup workers', () => pool.size);
+
+  const handlers: Handler[] = [];
+  if (config.demo) handlers.push(demoHandler(config.secret));
+  const server = http.createServer((req, res) => void route(req, res));
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && path === '/healthz') {
+        const healthy = pool.size === config.media.workers;
+        res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({
+          status: healthy ? 'ok' : 'degraded', node: nodeId, workers: pool.size, visits: visits.visitCount, participants: visits.participantCount,
+        }));
+        return;
+      }
+      if (req.method === 'GET' && path === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());
+        return;
+      }
+      for (const handle of handlers) if (await handle(req, res)) return;
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such path' } }));
+    } catch (err) {
+      logger.error({ err }, 'http request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  }
+
+  const io = attachSignaling(server, { secret: config.secret, visits, logger });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, node: nodeId, workers: pool.size }, 'visitwire listening');
+
+  return {
+    url, visits, pool,
+    async close() {
+      visits.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      server.closeAllConnections();
+      await pool.close();
+      audit.close();
+      metrics.clear();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Settings of one process, from the environment. Every variable is listed in
+ * the README's configuration table; defaults make `npm start` work with none.
+ */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  VISITWIRE_SECRET: z.string().min(16, 'VISITWIRE_SECRET must be at least 16 characters').optional(),
+  VISITWIRE_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
+  VISITWIRE_RTC_LISTEN_IP: z.string().default('127.0.0.1'),
+  VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
+  VISITWIRE_RTC_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
+  VISITWIRE_MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(100).default(10),
+  VISITWIRE_INITIAL_BITRATE: z.coerce.number().int().min(100_000).default(1_000_000),
+  VISITWIRE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  VISITWIRE_AUDIT_FILE: z.string().optional(),
+  VISITWIRE_DEMO: z.enum(['0', '1']).optional(),
+});
+
+export interface MediaConfig {
+  /** mediasoup workers, one per core by default. */
+  workers: number;
+  /** Address the WebRtcServers listen on. */
+  listenIp: string;
+  /** Address given to clients in ICE candidates, when it differs from listenIp (NAT, 0.0.0.0). */
+  announcedAddress?: string;
+  /** UDP and TCP port of worker 0's WebRtcServer; worker i uses rtcPort + i. 0 = any free port. */
+  rtcPort: number;
+  /** Send-side bandwidth estimation starts from this (bps). */
+  initialAvailableOutgoingBitrate: number;
+  /** Nothing waits forever: each request to a worker times out after this. */
+  requestTimeoutMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  secret?: string;
+  media: MediaConfig;
+  maxParticipantsPerVisit: number;
+  auditFile?: string;
+  demo?: boolean;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    secret: e.VISITWIRE_SECRET,
+    media: {
+      workers: e.VISITWIRE_WORKERS,
+      listenIp: e.VISITWIRE_RTC_LISTEN_IP,
+      announcedAddress: e.VISITWIRE_ANNOUNCED_ADDRESS,
+      rtcPort: e.VISITWIRE_RTC_PORT,
+      initialAvailableOutgoingBitrate: e.VISITWIRE_INITIAL_BITRATE,
+      requestTimeoutMs: e.VISITWIRE_REQUEST_TIMEOUT_MS,
+    },
+    maxParticipantsPerVisit: e.VISITWIRE_MAX_PARTICIPANTS,
+    auditFile: e.VISITWIRE_AUDIT_FILE,
+    demo: e.VISITWIRE_DEMO === undefined ? undefined : e.VISITWIRE_DEMO === '1',
+  };
+}

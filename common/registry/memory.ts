@@ -1,0 +1,73 @@
+import { parseNodeInfo } from './schema.ts';
+import { DEFAULT_HEARTBEAT_EXPIRY_MS, type NodeInfo, type NodeRecord, type Registry } from './types.ts';
+
+interface Claim { nodeId: string; expiresAt: number }
+
+/** A registry inside one process, for `npm start` and tests. */
+export class MemoryRegistry implements Registry {
+  readonly heartbeatExpiryMs: number;
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly claims = new Map<string, Claim>();
+
+  constructor(options: { heartbeatExpiryMs?: number } = {}) {
+    this.heartbeatExpiryMs = options.heartbeatExpiryMs ?? DEFAULT_HEARTBEAT_EXPIRY_MS;
+  }
+
+  async heartbeat(node: NodeInfo): Promise<void> {
+    const info = parseNodeInfo(node);
+    this.nodes.set(info.nodeId, { ...info, heartbeatAt: Date.now() });
+  }
+
+  async removeNode(nodeId: string): Promise<void> {
+    this.nodes.delete(nodeId);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    const live: NodeRecord[] = [];
+    for (const [nodeId, node] of this.nodes) {
+      if (this.isLive(node)) live.push(structuredClone(node));
+      else this.nodes.delete(nodeId);
+    }
+    return live;
+  }
+
+  async getVisitHome(visitId: string): Promise<string | null> {
+    return this.currentClaim(visitId)?.nodeId ?? null;
+  }
+
+  async claimVisitHome(visitId: string, nodeId: string, ttlMs: number): Promise<string> {
+    const claim = this.currentClaim(visitId);
+    if (claim && claim.nodeId !== nodeId && this.isLiveId(claim.nodeId)) return claim.nodeId;
+    this.claims.set(visitId, { nodeId, expiresAt: Date.now() + ttlMs });
+    return nodeId;
+  }
+
+  async releaseVisit(visitId: string, nodeId: string): Promise<boolean> {
+    if (this.currentClaim(visitId)?.nodeId !== nodeId) return false;
+    this.claims.delete(visitId);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.nodes.clear();
+    this.claims.clear();
+  }
+
+  private currentClaim(visitId: string): Claim | undefined {
+    const claim = this.claims.get(visitId);
+    if (claim && claim.expiresAt <= Date.now()) {
+      this.claims.delete(visitId);
+      return undefined;
+    }
+    return claim;
+  }
+
+  private isLive(node: NodeRecord): boolean {
+    return Date.now() - node.heartbeatAt < this.heartbeatExpiryMs;
+  }
+
+  private isLiveId(nodeId: string): boolean {
+    const node = this.nodes.get(nodeId);
+    return node !== undefined && this.isLive(node);
+  }
+}

@@ -1,0 +1,87 @@
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import type { MediaConfig } from '../common/config.ts';
+import { logger } from '../common/logger.ts';
+
+export interface WorkerSlot {
+  index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  /** Routers (visits) placed on this worker. */
+  routers: number;
+}
+
+interface WorkerPoolEvents {
+  /** A worker died; everything it held is gone. A new worker takes its slot. */
+  workerDied: [slot: WorkerSlot];
+}
+
+const RESPAWN_DELAY_MS = 1000;
+
+/** One mediasoup worker per core, each with a WebRtcServer; respawns a worker that dies. */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  private readonly slots: (WorkerSlot | undefined)[] = [];
+  private closed = false;
+
+  constructor(private readonly config: MediaConfig) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    for (let i = 0; i < this.config.workers; i++) this.slots[i] = await this.spawn(i);
+  }
+
+  get size(): number {
+    return this.slots.filter(Boolean).length;
+  }
+
+  get all(): WorkerSlot[] {
+    return this.slots.filter((s): s is WorkerSlot => s !== undefined);
+  }
+
+  /** The live worker with the fewest routers. */
+  pick(): WorkerSlot | undefined {
+    return this.all.sort((a, b) => a.routers - b.routers)[0];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of this.all) slot.worker.close();
+    this.slots.length = 0;
+  }
+
+  private async spawn(index: number): Promise<WorkerSlot> {
+    const worker = await mediasoup.createWorker({ logLevel: 'warn', logTags: ['ice', 'dtls', 'rtp', 'srtp', 'rtcp'] });
+    const { listenIp, announcedAddress, rtcPort } = this.config;
+    const port = rtcPort === 0 ? undefined : rtcPort + index;
+    const listen = (protocol: 'udp' | 'tcp') => ({ protocol, ip: listenIp, announcedAddress, port });
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+    } catch (err) {
+      worker.close();
+      throw new Error(`worker ${index}: cannot listen for WebRTC on ${listenIp}:${port ?? 'any'} (${(err as Error).message})`);
+    }
+    const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0 };
+    worker.on('died', (err) => this.onDied(slot, err));
+    logger.info({ worker: index, workerPid: worker.pid, port }, 'mediasoup worker started');
+    return slot;
+  }
+
+  private onDied(slot: WorkerSlot, err: Error): void {
+    logger.error({ worker: slot.index, workerPid: slot.worker.pid, err: err.message }, 'mediasoup worker died');
+    this.slots[slot.index] = undefined;
+    this.emit('workerDied', slot);
+    const respawn = async (): Promise<void> => {
+      if (this.closed) return;
+      try {
+        this.slots[slot.index] = await this.spawn(slot.index);
+      } catch (e) {
+        logger.error({ worker: slot.index, err: (e as Error).message }, 'worker respawn failed; retrying');
+        setTimeout(respawn, RESPAWN_DELAY_MS * 5);
+      }
+    };
+    setTimeout(respawn, RESPAWN_DELAY_MS);
+  }
+}

@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mintToken, type Role } from '../../common/tokens.ts';
+
+export const TEST_SECRET = 'visitwire-test-secret-0123456789';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface RunningStack {
+  url: string;
+  proc: ChildProcess;
+  /** Everything the server wrote, for failure messages. */
+  output: () => string;
+  token(o: { visit: string; user: string; role: Role; ttlSeconds?: number; residency?: string }): Promise<string>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs the server of `npm start` (`visitwire start`) on a free port, as a child process. */
+export async function startServer(env: Record<string, string> = {}): Promise<RunningStack> {
+  const proc = spawn(process.execPath, [path.join(root, 'bin', 'visitwire.mjs'), 'start'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => { out += d; });
+  proc.stderr!.on('data', (d) => { out += d; });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${out}`)), 30_000);
+    proc.stdout!.on('data', () => {
+      const m = /open (http:\/\/\S+?)\/ /.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${out}`)); });
+  });
+  return {
+    url, proc,
+    output: () => out,
+    token: (o) => mintToken(TEST_SECRET, o),
+    stop: () => new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve(proc.exitCode);
+      proc.once('exit', (code) => resolve(code));
+      proc.kill('SIGINT');
+    }),
+  };
+}
