@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { configFromEnv } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { ROLES, devSecret, mintToken, type Role } from '../common/tokens.ts';
+import { fail, parseOptions } from './args.ts';
 import { startStack } from './stack.ts';
 
 const USAGE = `usage: visitwire <command> [options]
@@ -11,11 +11,6 @@ commands:
   token --visit V --user U --role R [--residency X] [--ttl SECONDS]
                          print a visit token signed with VISITWIRE_SECRET
 `;
-
-function fail(message: string, code = 2): never {
-  process.stderr.write(`visitwire: ${message}\n`);
-  process.exit(code);
-}
 
 async function start(): Promise<void> {
   const config = configFromEnv();
@@ -31,17 +26,14 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    stack.close().then(() => process.exit(0), (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
+    stack.close().then(() => { process.stdout.write('visitwire stopped cleanly\n'); process.exit(0); }, (err) => { logger.error({ err }, 'shutdown failed'); process.exit(1); });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 async function token(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { visit: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' }, residency: { type: 'string' }, ttl: { type: 'string' } },
-  });
+  const values = parseOptions(args, ['visit', 'user', 'role', 'residency', 'ttl']);
   const secret = process.env.VISITWIRE_SECRET;
   if (!secret) fail('VISITWIRE_SECRET is not set');
   if (!values.visit || !values.user || !values.role) fail('token needs --visit, --user and --role');
