@@ -1,0 +1,228 @@
+/**
+ * Settings of the layer policy and the audio-only fallbacks. Every threshold and
+ * time is declared here with its default; `policyConfigFromEnv` overrides them
+ * from `VISITWIRE_*` variables (see ENV_NAMES and sfu/policy/README.md).
+ */
+import { z } from 'zod';
+
+/** One simulcast encoding as the publisher sends it, lowest first. */
+export interface LayerSpec {
+  width: number;
+  height: number;
+  /** Nominal bitrate (bps), used while a layer's measured bitrate is unknown. */
+  bitrate: number;
+}
+
+export interface PolicyConfig {
+  /** Simulcast ladder, lowest first: 320x180@150 kbps, 640x360@500 kbps, 1280x720@1.5 Mbps. */
+  layers: LayerSpec[];
+  /** Temporal layers per spatial layer (L1T3: 3). The policy always asks for the top one. */
+  temporalLayers: number;
+  /** Bitrate (bps) reserved for each audio consumer before any video: Opus plus RTP/SRTP overhead. */
+  audioBitrate: number;
+  /** Share of the BWE estimate the policy may spend; the rest absorbs keyframes and estimate noise. */
+  bweUsableFraction: number;
+  /** A layer that no longer fits is left after the shortfall has lasted this long (ms). */
+  stepDownAfterMs: number;
+  /** A higher layer is taken only after it has fitted for this long (ms). */
+  stepUpAfterMs: number;
+  /** At most one bandwidth step up per consumer in this long (ms). */
+  stepUpIntervalMs: number;
+  /** Longest wait before a step up (ms): the wait doubles after each step up that had to be undone. */
+  stepUpMaxMs: number;
+  /** No step up while the consumer's score (0-10) is below this. */
+  stepUpMinScore: number;
+  /** Video pauses when the estimate cannot carry audio plus the lowest layer for this long (ms). */
+  fallbackPauseMs: number;
+  /** Video resumes only when the estimate carries audio plus the lowest layer times this factor. */
+  fallbackResumeFactor: number;
+  /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
+  fallbackResumeMs: number;
+  /** Longest resume wait after repeated pauses (ms). */
+  fallbackResumeMaxMs: number;
+  /** After a resume, video stays on the lowest layer for this long (ms) before stepping up. */
+  recoverHoldMs: number;
+  /** Pause and step-up backoffs are forgotten after this long without a pause or step down (ms). */
+  backoffResetMs: number;
+  /** Publisher: video stops when its lowest encoding's score (0-10) stays at or below this... */
+  uplinkStopScore: number;
+  /** ...or its outgoing estimate stays below audio plus the lowest layer, for this long (ms). */
+  uplinkStopMs: number;
+  /** Publisher video restarts when its outgoing estimate carries audio plus the lowest layer times this... */
+  uplinkResumeFactor: number;
+  /** ...for this long (ms). */
+  uplinkResumeMs: number;
+  /** Without any outgoing estimate from the SDK, video is tried again after this long (ms), doubling per stop. */
+  uplinkProbeMs: number;
+  /** Longest wait between such tries (ms). */
+  uplinkProbeMaxMs: number;
+  /** A simulcast layer nobody wants is stopped at the publisher after this long (ms). */
+  unusedLayerMs: number;
+  /** mediasoup consumer priorities (1-255): a consumer gets that many layer increases per BWE round. */
+  priorityAudio: number;
+  priorityFullQuality: number;
+  priorityPatientForProvider: number;
+  priorityNormal: number;
+  /** networkQuality: score (0-10) at or below which a link is lost, poor, merely good. */
+  qualityLostScore: number;
+  qualityPoorScore: number;
+  qualityGoodScore: number;
+  /** networkQuality: loss fraction (0-1) at or above which a link is lost, poor, merely good. */
+  qualityLostLoss: number;
+  qualityPoorLoss: number;
+  qualityGoodLoss: number;
+}
+
+export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
+  layers: [
+    { width: 320, height: 180, bitrate: 150_000 },
+    { width: 640, height: 360, bitrate: 500_000 },
+    { width: 1280, height: 720, bitrate: 1_500_000 },
+  ],
+  temporalLayers: 3,
+  audioBitrate: 40_000,
+  bweUsableFraction: 0.9,
+  stepDownAfterMs: 1_000,
+  stepUpAfterMs: 4_000,
+  stepUpIntervalMs: 5_000,
+  stepUpMaxMs: 32_000,
+  stepUpMinScore: 7,
+  fallbackPauseMs: 2_000,
+  fallbackResumeFactor: 1.5,
+  fallbackResumeMs: 5_000,
+  fallbackResumeMaxMs: 40_000,
+  recoverHoldMs: 4_000,
+  backoffResetMs: 60_000,
+  uplinkStopScore: 3,
+  uplinkStopMs: 3_000,
+  uplinkResumeFactor: 1.5,
+  uplinkResumeMs: 8_000,
+  uplinkProbeMs: 15_000,
+  uplinkProbeMaxMs: 120_000,
+  unusedLayerMs: 10_000,
+  priorityAudio: 255,
+  priorityFullQuality: 255,
+  priorityPatientForProvider: 8,
+  priorityNormal: 1,
+  qualityLostScore: 1,
+  qualityPoorScore: 5,
+  qualityGoodScore: 8,
+  qualityLostLoss: 0.3,
+  qualityPoorLoss: 0.08,
+  qualityGoodLoss: 0.02,
+});
+
+type NumericKey = Exclude<keyof PolicyConfig, 'layers'>;
+
+/** The environment variable of each numeric setting. */
+export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
+  temporalLayers: 'VISITWIRE_TEMPORAL_LAYERS',
+  audioBitrate: 'VISITWIRE_AUDIO_BITRATE',
+  bweUsableFraction: 'VISITWIRE_BWE_USABLE_FRACTION',
+  stepDownAfterMs: 'VISITWIRE_STEP_DOWN_MS',
+  stepUpAfterMs: 'VISITWIRE_STEP_UP_MS',
+  stepUpIntervalMs: 'VISITWIRE_STEP_UP_INTERVAL_MS',
+  stepUpMaxMs: 'VISITWIRE_STEP_UP_MAX_MS',
+  stepUpMinScore: 'VISITWIRE_STEP_UP_MIN_SCORE',
+  fallbackPauseMs: 'VISITWIRE_FALLBACK_PAUSE_MS',
+  fallbackResumeFactor: 'VISITWIRE_FALLBACK_RESUME_FACTOR',
+  fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
+  fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
+  recoverHoldMs: 'VISITWIRE_RECOVER_HOLD_MS',
+  backoffResetMs: 'VISITWIRE_BACKOFF_RESET_MS',
+  uplinkStopScore: 'VISITWIRE_UPLINK_STOP_SCORE',
+  uplinkStopMs: 'VISITWIRE_UPLINK_STOP_MS',
+  uplinkResumeFactor: 'VISITWIRE_UPLINK_RESUME_FACTOR',
+  uplinkResumeMs: 'VISITWIRE_UPLINK_RESUME_MS',
+  uplinkProbeMs: 'VISITWIRE_UPLINK_PROBE_MS',
+  uplinkProbeMaxMs: 'VISITWIRE_UPLINK_PROBE_MAX_MS',
+  unusedLayerMs: 'VISITWIRE_UNUSED_LAYER_MS',
+  priorityAudio: 'VISITWIRE_PRIORITY_AUDIO',
+  priorityFullQuality: 'VISITWIRE_PRIORITY_FULL_QUALITY',
+  priorityPatientForProvider: 'VISITWIRE_PRIORITY_PATIENT_FOR_PROVIDER',
+  priorityNormal: 'VISITWIRE_PRIORITY_NORMAL',
+  qualityLostScore: 'VISITWIRE_QUALITY_LOST_SCORE',
+  qualityPoorScore: 'VISITWIRE_QUALITY_POOR_SCORE',
+  qualityGoodScore: 'VISITWIRE_QUALITY_GOOD_SCORE',
+  qualityLostLoss: 'VISITWIRE_QUALITY_LOST_LOSS',
+  qualityPoorLoss: 'VISITWIRE_QUALITY_POOR_LOSS',
+  qualityGoodLoss: 'VISITWIRE_QUALITY_GOOD_LOSS',
+});
+/** `WIDTHxHEIGHT@BPS,...`, lowest first, e.g. `320x180@150000,640x360@500000,1280x720@1500000`. */
+export const LAYERS_ENV_NAME = 'VISITWIRE_SIMULCAST_LAYERS';
+
+const ms = z.number().int().min(0).max(3_600_000);
+const bps = z.number().int().positive();
+const score = z.number().min(0).max(10);
+const fraction = z.number().min(0).max(1);
+const factor = z.number().min(1).max(10);
+const priority = z.number().int().min(1).max(255);
+
+const PolicyConfigSchema = z.object({
+  layers: z.array(z.object({ width: z.number().int().positive(), height: z.number().int().positive(), bitrate: bps }))
+    .min(1).max(4)
+    .refine((ls) => ls.every((l, i) => i === 0 || (l.width > ls[i - 1]!.width && l.bitrate > ls[i - 1]!.bitrate)),
+      'layers must grow in width and bitrate, lowest first'),
+  temporalLayers: z.number().int().min(1).max(4),
+  audioBitrate: bps,
+  bweUsableFraction: fraction.positive(),
+  stepDownAfterMs: ms, stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score,
+  fallbackPauseMs: ms, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
+  recoverHoldMs: ms, backoffResetMs: ms,
+  uplinkStopScore: score, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
+  uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms,
+  priorityAudio: priority, priorityFullQuality: priority, priorityPatientForProvider: priority, priorityNormal: priority,
+  qualityLostScore: score, qualityPoorScore: score, qualityGoodScore: score,
+  qualityLostLoss: fraction, qualityPoorLoss: fraction, qualityGoodLoss: fraction,
+}).strict()
+  .refine((c) => c.stepUpMaxMs >= c.stepUpAfterMs, { message: 'stepUpMaxMs must be >= stepUpAfterMs', path: ['stepUpMaxMs'] })
+  .refine((c) => c.fallbackResumeMaxMs >= c.fallbackResumeMs, { message: 'fallbackResumeMaxMs must be >= fallbackResumeMs', path: ['fallbackResumeMaxMs'] })
+  .refine((c) => c.uplinkProbeMaxMs >= c.uplinkProbeMs, { message: 'uplinkProbeMaxMs must be >= uplinkProbeMs', path: ['uplinkProbeMaxMs'] })
+  .refine((c) => c.qualityLostScore <= c.qualityPoorScore && c.qualityPoorScore <= c.qualityGoodScore,
+    { message: 'quality scores must be ordered lost <= poor <= good', path: ['qualityPoorScore'] })
+  .refine((c) => c.qualityLostLoss >= c.qualityPoorLoss && c.qualityPoorLoss >= c.qualityGoodLoss,
+    { message: 'quality losses must be ordered lost >= poor >= good', path: ['qualityPoorLoss'] });
+
+export class PolicyConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyConfigError';
+  }
+}
+
+const LayerText = /^(\d+)x(\d+)@(\d+)$/;
+
+function parseLayers(text: string): LayerSpec[] {
+  return text.split(',').map((part) => {
+    const m = LayerText.exec(part.trim());
+    if (!m) throw new PolicyConfigError(`${LAYERS_ENV_NAME}: "${part}" is not WIDTHxHEIGHT@BPS`);
+    return { width: Number(m[1]), height: Number(m[2]), bitrate: Number(m[3]) };
+  });
+}
+
+/** Checks a whole config; throws PolicyConfigError naming the setting at fault. */
+export function validatePolicyConfig(config: PolicyConfig): PolicyConfig {
+  const parsed = PolicyConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path[0];
+    const name = key === 'layers' ? LAYERS_ENV_NAME : ENV_NAMES[key as NumericKey] ?? String(key);
+    throw new PolicyConfigError(`${name}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** DEFAULT_POLICY with every `VISITWIRE_*` variable set in `env` applied; throws PolicyConfigError on a bad value. */
+export function policyConfigFromEnv(env: Record<string, string | undefined> = process.env): PolicyConfig {
+  const config: PolicyConfig = { ...DEFAULT_POLICY, layers: DEFAULT_POLICY.layers.map((l) => ({ ...l })) };
+  for (const [key, name] of Object.entries(ENV_NAMES) as [NumericKey, string][]) {
+    const text = env[name]?.trim();
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new PolicyConfigError(`${name}: "${text}" is not a number`);
+    config[key] = value;
+  }
+  const layers = env[LAYERS_ENV_NAME]?.trim();
+  if (layers) config.layers = parseLayers(layers);
+  return validatePolicyConfig(config);
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY as C } from './config.ts';
+import {
+  type DownlinkInput, type DownlinkMode, type DownlinkState, initialDownlinkState, initialUplinkState, stepDownlink,
+  stepUplink, type UplinkInput, type UplinkMode,
+} from './fallback.ts';
+
+const AUDIO = 40_000;
+const LOWEST = 150_000;
+/** Usable downlink below which video pauses (audio + lowest layer) and at or above which it may resume. */
+const PAUSE_BELOW = AUDIO + LOWEST;
+const RESUME_AT = AUDIO + LOWEST * C.fallbackResumeFactor;
+
+/** Steps the downlink machine once a second; returns the mode after each tick and every transition. */
+function downlink(usable: (t: number) => number | undefined, seconds: number, start: DownlinkMode = 'normal') {
+  let state: DownlinkState = initialDownlinkState(0, start);
+  const modes: DownlinkMode[] = [];
+  const transitions: { t: number; to: DownlinkMode; reason: string }[] = [];
+  for (let t = 0; t <= seconds * 1000; t += 1000) {
+    const input: DownlinkInput = { usableBitrate: usable(t), audioBitrate: AUDIO, lowestVideoBitrate: LOWEST };
+    const step = stepDownlink(state, input, t, C);
+    state = step.state;
+    modes.push(state.mode);
+    transitions.push(...step.events.map((e) => ({ t, to: e.to, reason: e.reason })));
+  }
+  return { modes, transitions, state };
+}
+
+function uplink(input: (t: number) => UplinkInput, seconds: number) {
+  let state = initialUplinkState(0);
+  const transitions: { t: number; to: UplinkMode; reason: string }[] = [];
+  for (let t = 0; t <= seconds * 1000; t += 1000) {
+    const step = stepUplink(state, input(t), t, C);
+    state = step.state;
+    transitions.push(...step.events.map((e) => ({ t, to: e.to, reason: e.reason })));
+  }
+  return { transitions, state };
+}
+
+const sec = (t: number) => t / 1000;
+
+describe('downlink fallback', () => {
+  it.each([
+    { dipS: 1, pauses: false },
+    { dipS: 2, pauses: false },
+    { dipS: 3, pauses: true },
+    { dipS: 10, pauses: true },
+  ])('a shortfall seen on $dipS ticks pauses video: $pauses', ({ dipS, pauses }) => {
+    const run = downlink((t) => (sec(t) >= 5 && sec(t) < 5 + dipS ? 80_000 : 2_000_000), 30);
+    expect(run.transitions.some((e) => e.to === 'audio-only')).toBe(pauses);
+    if (pauses) expect(run.transitions[0]).toEqual({ t: 7_000, to: 'audio-only', reason: 'bandwidth' });
+  });
+
+  it('resumes only above the higher threshold, after it has held for the resume time', () => {
+    const justCarries = downlink(() => PAUSE_BELOW + 20_000, 60, 'audio-only');
+    expect(justCarries.transitions).toEqual([]);
+    const margin = downlink(() => RESUME_AT, 60, 'audio-only');
+    expect(margin.transitions.slice(0, 2)).toEqual([
+      { t: C.fallbackResumeMs, to: 'recovering', reason: 'bandwidth' },
+      { t: C.fallbackResumeMs + C.recoverHoldMs, to: 'normal', reason: 'bandwidth' },
+    ]);
+  });
+
+  it('falls back from recovering when the estimate drops again, and then waits twice as long to resume', () => {
+    const usable = (t: number) => (sec(t) < 10 ? 100_000 : sec(t) < 17 ? 400_000 : sec(t) < 25 ? 100_000 : 400_000);
+    const run = downlink(usable, 60);
+    expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([
+      [2, 'audio-only'], [15, 'recovering'], [19, 'audio-only'], [35, 'recovering'], [39, 'normal'],
+    ]);
+  });
+
+  it('forgets earlier pauses after a minute of smooth video', () => {
+    const run = downlink((t) => (sec(t) < 10 ? 100_000 : 400_000), 90);
+    expect(run.state).toMatchObject({ mode: 'normal', pauses: 0 });
+  });
+
+  it('changes nothing while there is no estimate', () => {
+    const run = downlink(() => undefined, 30);
+    expect(run.transitions).toEqual([]);
+    expect(downlink(() => undefined, 30, 'audio-only').modes.every((m) => m === 'audio-only')).toBe(true);
+  });
+
+  // The proof of no flapping: estimates that wobble around a threshold for 60 s of 1-s ticks.
+  const lcg = (seed: number) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = lcg(7);
+  const noise = Array.from({ length: 61 }, () => random() * 2 - 1);
+  const wobbles = {
+    'flips every tick': (i: number) => (i % 2 === 0 ? 1 : -1),
+    'flips every 2 s': (i: number) => (Math.floor(i / 2) % 2 === 0 ? 1 : -1),
+    'flips every 3 s': (i: number) => (Math.floor(i / 3) % 2 === 0 ? 1 : -1),
+    'flips every 5 s': (i: number) => (Math.floor(i / 5) % 2 === 0 ? 1 : -1),
+    'sine, 7 s period': (i: number) => Math.sin((2 * Math.PI * i) / 7),
+    'sine, 20 s period': (i: number) => Math.sin((2 * Math.PI * i) / 20),
+    'random': (i: number) => noise[i]!,
+  };
+  const around = Object.entries(wobbles).flatMap(([shape, f]) => [0.05, 0.15].map((amp) => ({ shape, f, amp })));
+
+  it.each(around)('around the pause threshold ($shape, ±$amp): at most one pause in 60 s, never a resume', ({ f, amp }) => {
+    const run = downlink((t) => PAUSE_BELOW * (1 + amp * f(sec(t))), 60);
+    expect(run.transitions.length).toBeLessThanOrEqual(1);
+    expect(run.transitions.every((e) => e.to === 'audio-only')).toBe(true);
+  });
+
+  it.each(around)('around the resume threshold ($shape, ±$amp): at most one resume in 60 s, never a pause', ({ f, amp }) => {
+    const run = downlink((t) => RESUME_AT * (1 + amp * f(sec(t))), 60, 'audio-only');
+    expect(run.transitions.filter((e) => e.to === 'recovering').length).toBeLessThanOrEqual(1);
+    expect(run.transitions.some((e) => e.to === 'audio-only')).toBe(false);
+  });
+
+  it.each([4, 8, 12, 16, 24])('swinging between 100 and 400 kbps every %i s: pauses and resumes back off', (halfS) => {
+    const run = downlink((t) => (Math.floor(sec(t) / halfS) % 2 === 0 ? 100_000 : 400_000), 60);
+    const resumes = run.transitions.filter((e) => e.to === 'recovering').length;
+    expect(resumes).toBeLessThanOrEqual(3);
+    expect(run.transitions.length).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('uplink fallback', () => {
+  const healthy: UplinkInput = { producerScore: 10, availableOutgoingBitrate: 2_000_000, qualityLimitationReason: 'none' };
+
+  it('stops video after a low producer score has lasted 3 s, with reason sender-network', () => {
+    const run = uplink((t) => (sec(t) >= 10 ? { producerScore: 2 } : healthy), 20);
+    expect(run.transitions).toEqual([{ t: 13_000, to: 'video-stopped', reason: 'sender-network' }]);
+  });
+
+  it.each([
+    { name: 'score dips of 2 s', bad: (s: number) => s % 5 < 2 },
+    { name: 'score flipping every second', bad: (s: number) => s % 2 === 0 },
+  ])('ignores $name', ({ bad }) => {
+    const run = uplink((t) => ({ ...healthy, producerScore: bad(sec(t)) ? 1 : 9 }), 60);
+    expect(run.transitions).toEqual([]);
+  });
+
+  it('stops video when the SDK reports an outgoing estimate too small for the lowest layer and audio', () => {
+    const run = uplink((t) => ({ ...healthy, availableOutgoingBitrate: sec(t) >= 5 ? 120_000 : 2_000_000 }), 20);
+    expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([[8, 'video-stopped']]);
+  });
+
+  it('restarts video after the outgoing estimate carries the lowest layer with margin for the resume time', () => {
+    const limited = (s: number) => s >= 5 && s < 20;
+    const run = uplink((t) => (limited(sec(t))
+      ? { producerScore: 1, availableOutgoingBitrate: 90_000, qualityLimitationReason: 'bandwidth' }
+      : healthy), 60);
+    expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([[8, 'video-stopped'], [28, 'sending']]);
+  });
+
+  it('stays stopped while the browser still reports a bandwidth limitation', () => {
+    const run = uplink((t) => (sec(t) < 10 ? { producerScore: 1 } : { availableOutgoingBitrate: 1_000_000, qualityLimitationReason: 'bandwidth' }), 60);
+    expect(run.transitions.map((e) => e.to)).toEqual(['video-stopped']);
+  });
+
+  it('without any outgoing estimate, tries video again after 15 s, then 30 s after the next stop', () => {
+    // A fresh or restarted stream's score is judged only after a 3-s grace, then must stay low for 3 s.
+    const run = uplink(() => ({ producerScore: 1 }), 80);
+    expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([
+      [6, 'video-stopped'], [21, 'sending'], [27, 'video-stopped'], [57, 'sending'], [63, 'video-stopped'],
+    ]);
+  });
+
+  it('does nothing while the publisher has muted its camera', () => {
+    const run = uplink(() => ({ producerScore: 0, producerPaused: true }), 30);
+    expect(run.transitions).toEqual([]);
+  });
+});

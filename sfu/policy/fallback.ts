@@ -1,0 +1,158 @@
+/**
+ * Audio-only fallbacks as pure state machines, stepped on every tick (about 1 s)
+ * and on every new measurement:
+ * - downlink, per subscriber: normal -> audio-only -> recovering -> normal (reason `bandwidth`);
+ * - uplink, per publisher: sending -> video-stopped -> sending (reason `sender-network`).
+ */
+import type { PolicyConfig } from './config.ts';
+
+/** Start of the run in which `holds` has been true, or null when it is false now. */
+export function sustainedSince(sinceMs: number | null, holds: boolean, nowMs: number): number | null {
+  return holds ? (sinceMs ?? nowMs) : null;
+}
+
+export function heldFor(sinceMs: number | null, nowMs: number, durationMs: number): boolean {
+  return sinceMs !== null && nowMs - sinceMs >= durationMs;
+}
+
+/** `baseMs` doubled per repeat beyond the first, at most `maxMs`. */
+function backoff(baseMs: number, repeats: number, maxMs: number): number {
+  return Math.min(baseMs * 2 ** Math.max(0, repeats - 1), maxMs);
+}
+
+export type DownlinkMode = 'normal' | 'audio-only' | 'recovering';
+
+export interface DownlinkState {
+  mode: DownlinkMode;
+  /** When the current mode was entered. */
+  sinceMs: number;
+  /** Start of the current run below the pause threshold. */
+  belowSinceMs: number | null;
+  /** Start of the current run at or above the resume threshold (in audio-only). */
+  aboveSinceMs: number | null;
+  /** Pauses since video last ran smoothly for `backoffResetMs`; lengthens the resume wait. */
+  pauses: number;
+}
+
+export interface DownlinkInput {
+  /** What video and audio may use (bps): the BWE estimate × bweUsableFraction. Undefined until the first estimate: nothing changes. */
+  usableBitrate: number | undefined;
+  /** Bitrate (bps) held for audio ahead of video. */
+  audioBitrate: number;
+  /** Bitrate (bps) of the lowest video layer to carry. */
+  lowestVideoBitrate: number;
+}
+
+export interface ModeChange<M extends string, R extends string> {
+  type: 'modeChanged';
+  from: M;
+  to: M;
+  reason: R;
+}
+export type DownlinkEvent = ModeChange<DownlinkMode, 'bandwidth'>;
+
+export function initialDownlinkState(nowMs: number, mode: DownlinkMode = 'normal'): DownlinkState {
+  return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0 };
+}
+
+/** The resume wait after `pauses` pauses in a row. */
+export function downlinkResumeWaitMs(pauses: number, config: PolicyConfig): number {
+  return backoff(config.fallbackResumeMs, pauses, config.fallbackResumeMaxMs);
+}
+
+export function stepDownlink(
+  state: DownlinkState,
+  input: DownlinkInput,
+  nowMs: number,
+  config: PolicyConfig,
+): { state: DownlinkState; events: DownlinkEvent[] } {
+  const { usableBitrate: usable, audioBitrate, lowestVideoBitrate } = input;
+  if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
+  const carries = usable >= audioBitrate + lowestVideoBitrate;
+  const carriesWithMargin = usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
+  const next: DownlinkState = { ...state };
+  const enter = (to: DownlinkMode): { state: DownlinkState; events: DownlinkEvent[] } => ({
+    state: { ...next, mode: to, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: next.pauses + (to === 'audio-only' ? 1 : 0) },
+    events: [{ type: 'modeChanged', from: state.mode, to, reason: 'bandwidth' }],
+  });
+
+  if (state.mode === 'audio-only') {
+    next.aboveSinceMs = sustainedSince(state.aboveSinceMs, carriesWithMargin, nowMs);
+    if (heldFor(next.aboveSinceMs, nowMs, downlinkResumeWaitMs(state.pauses, config))) return enter('recovering');
+    return { state: next, events: [] };
+  }
+  next.belowSinceMs = sustainedSince(state.belowSinceMs, !carries, nowMs);
+  if (heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
+  if (state.mode === 'recovering' && next.belowSinceMs === null && nowMs - state.sinceMs >= config.recoverHoldMs) return enter('normal');
+  if (state.mode === 'normal' && nowMs - state.sinceMs >= config.backoffResetMs) next.pauses = 0;
+  return { state: next, events: [] };
+}
+
+export type UplinkMode = 'sending' | 'video-stopped';
+export type QualityLimitationReason = 'none' | 'bandwidth' | 'cpu' | 'other';
+
+export interface UplinkState {
+  mode: UplinkMode;
+  sinceMs: number;
+  /** Start of the current run in which the uplink cannot carry the lowest layer. */
+  badSinceMs: number | null;
+  /** Start of the current run in which the uplink carries the lowest layer with margin (in video-stopped). */
+  goodSinceMs: number | null;
+  /** Stops since video last ran smoothly for `backoffResetMs`; lengthens the probe wait. */
+  stops: number;
+}
+
+export interface UplinkInput {
+  /** Score (0-10) of the producer's lowest encoding (mediasoup producer `score` event, encodingIdx 0). */
+  producerScore?: number;
+  /** The publisher's own send estimate (bps): RTCIceCandidatePairStats.availableOutgoingBitrate, from the SDK. */
+  availableOutgoingBitrate?: number;
+  /** RTCOutboundRtpStreamStats.qualityLimitationReason of the video sender, from the SDK. */
+  qualityLimitationReason?: QualityLimitationReason;
+  /** The owner paused (muted) the camera: nothing is judged and nothing changes. */
+  producerPaused?: boolean;
+  /** Whether the publisher also sends audio, which video must leave room for. Default true. */
+  sendsAudio?: boolean;
+}
+
+export type UplinkEvent = ModeChange<UplinkMode, 'sender-network'>;
+
+export function initialUplinkState(nowMs: number): UplinkState {
+  return { mode: 'sending', sinceMs: nowMs, badSinceMs: null, goodSinceMs: null, stops: 0 };
+}
+
+export function stepUplink(
+  state: UplinkState,
+  input: UplinkInput,
+  nowMs: number,
+  config: PolicyConfig,
+): { state: UplinkState; events: UplinkEvent[] } {
+  if (input.producerPaused) return { state: { ...state, badSinceMs: null, goodSinceMs: null }, events: [] };
+  const audio = input.sendsAudio === false ? 0 : config.audioBitrate;
+  const lowest = config.layers[0]!.bitrate;
+  const estimate = input.availableOutgoingBitrate;
+  const next: UplinkState = { ...state };
+  const enter = (to: UplinkMode): { state: UplinkState; events: UplinkEvent[] } => ({
+    state: { ...next, mode: to, sinceMs: nowMs, badSinceMs: null, goodSinceMs: null, stops: next.stops + (to === 'video-stopped' ? 1 : 0) },
+    events: [{ type: 'modeChanged', from: state.mode, to, reason: 'sender-network' }],
+  });
+
+  if (state.mode === 'sending') {
+    // Right after video (re)starts the lowest stream's score is stale or still rising: judge it only after a grace time.
+    const scoreJudged = nowMs - state.sinceMs >= config.uplinkStopMs;
+    const scoreBad = scoreJudged && input.producerScore !== undefined && input.producerScore <= config.uplinkStopScore;
+    const estimateBad = estimate !== undefined && estimate < audio + lowest;
+    next.badSinceMs = sustainedSince(state.badSinceMs, scoreBad || estimateBad, nowMs);
+    if (heldFor(next.badSinceMs, nowMs, config.uplinkStopMs)) return enter('video-stopped');
+    if (nowMs - state.sinceMs >= config.backoffResetMs) next.stops = 0;
+    return { state: next, events: [] };
+  }
+  if (estimate === undefined) {
+    // Some browsers report no outgoing estimate: try video again now and then, waiting longer after each stop.
+    const wait = backoff(config.uplinkProbeMs, state.stops, config.uplinkProbeMaxMs);
+    return nowMs - state.sinceMs >= wait ? enter('sending') : { state: next, events: [] };
+  }
+  const good = estimate >= audio + lowest * config.uplinkResumeFactor && input.qualityLimitationReason !== 'bandwidth';
+  next.goodSinceMs = sustainedSince(state.goodSinceMs, good, nowMs);
+  return heldFor(next.goodSinceMs, nowMs, config.uplinkResumeMs) ? enter('sending') : { state: next, events: [] };
+}

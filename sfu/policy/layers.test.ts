@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from './config.ts';
+import { chooseLayers, type ConsumerInput, type LayerEvent, type SubscriberState, viewportLayerCap } from './layers.ts';
+
+/** What the SFU measures from a healthy three-layer publisher (bps per spatial layer). */
+const SENT = [150_000, 480_000, 1_400_000];
+const PLENTY = 5_000_000;
+
+const audio = (consumerId = 'a1', extra: Partial<ConsumerInput> = {}): ConsumerInput => ({
+  consumerId, kind: 'audio', producerLayerBitrates: [], priority: 'normal', producerPaused: false, consumerPausedByApp: false, ...extra,
+});
+const video = (consumerId = 'v1', extra: Partial<ConsumerInput> = {}): ConsumerInput => ({
+  consumerId, kind: 'video', producerLayerBitrates: SENT, priority: 'normal', producerPaused: false, consumerPausedByApp: false, ...extra,
+});
+
+type Timed<T> = T & { t: number };
+
+/** Drives chooseLayers on a simulated 1-second tick from `fromMs` to `toMs` inclusive. */
+function simulate(o: {
+  fromMs?: number;
+  toMs: number;
+  estimate: (t: number) => number | undefined;
+  consumers: ConsumerInput[] | ((t: number) => ConsumerInput[]);
+  state?: SubscriberState;
+}) {
+  let state = o.state;
+  const ticks: Timed<ReturnType<typeof chooseLayers>>[] = [];
+  const events: Timed<LayerEvent>[] = [];
+  for (let t = o.fromMs ?? 0; t <= o.toMs; t += 1000) {
+    const consumers = typeof o.consumers === 'function' ? o.consumers(t) : o.consumers;
+    const result = chooseLayers({ nowMs: t, availableBitrate: o.estimate(t), consumers, state });
+    state = result.state;
+    ticks.push({ ...result, t });
+    events.push(...result.events.map((e) => ({ ...e, t })));
+  }
+  const at = (t: number, id: string) => ticks.find((x) => x.t === t)!.perConsumer.find((d) => d.consumerId === id)!;
+  return { state: state!, ticks, events, at, last: (id: string) => at(ticks[ticks.length - 1]!.t, id) };
+}
+
+const switches = (events: LayerEvent[], id = 'v1') => events.filter((e) => e.consumerId === id).length;
+
+describe('chooseLayers: one viewer, one video', () => {
+  it('gives the top layer when bandwidth is plentiful, and audio its reserve', () => {
+    const run = simulate({ toMs: 30_000, estimate: () => PLENTY, consumers: [audio(), video()] });
+    for (const tick of run.ticks) {
+      expect(tick.perConsumer.find((d) => d.consumerId === 'v1')).toMatchObject({ spatialLayer: 2, temporalLayer: 2, paused: false });
+    }
+    expect(run.last('a1')).toMatchObject({ paused: false, allocatedBitrate: 40_000 });
+    expect(run.events).toEqual([]);
+  });
+
+  it('climbs one layer at a time to the top as the estimate ramps up from mediasoup\'s initial 600 kbps', () => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => Math.min(600_000 * 1.15 ** (t / 1000), PLENTY), consumers: [audio(), video()] });
+    expect(run.at(0, 'v1').spatialLayer).toBe(1);
+    const ups = run.events.filter((e) => e.type === 'layersChanged');
+    expect(ups.map((e) => e.type === 'layersChanged' && [e.previousSpatialLayer, e.spatialLayer])).toEqual([[1, 2]]);
+    expect(ups[0]!.t).toBeLessThanOrEqual(15_000);
+  });
+
+  it.each([
+    { limit: 600_000, expected: 1 },
+    { limit: 450_000, expected: 0 },
+    { limit: 300_000, expected: 0 },
+  ])('steps down within 1-2 s when the downlink drops to $limit bps, and keeps video on', ({ limit, expected }) => {
+    const run = simulate({ toMs: 70_000, estimate: (t) => (t < 10_000 ? PLENTY : limit), consumers: [audio(), video()] });
+    const down = run.events.find((e) => e.type === 'layersChanged')!;
+    expect(down).toMatchObject({ type: 'layersChanged', reason: 'bandwidth', previousSpatialLayer: 2, spatialLayer: expected });
+    expect(down.t - 10_000).toBeLessThanOrEqual(2_000);
+    expect(run.ticks.every((x) => !x.perConsumer.find((d) => d.consumerId === 'v1')!.paused)).toBe(true);
+    expect(switches(run.events.filter((e) => e.t > 12_000))).toBe(0);
+    expect(run.last('v1').reason).toBe('bandwidth');
+  });
+
+  it('pauses video within 2 s at about 80 kbps, with reason bandwidth, while audio keeps its allocation', () => {
+    const run = simulate({ toMs: 40_000, estimate: (t) => (t < 10_000 ? PLENTY : 80_000), consumers: [audio(), video()] });
+    const paused = run.events.find((e) => e.type === 'videoPaused')!;
+    expect(paused).toMatchObject({ consumerId: 'v1', reason: 'bandwidth' });
+    expect(paused.t - 10_000).toBeLessThanOrEqual(2_000);
+    expect(run.last('v1')).toMatchObject({ paused: true, reason: 'bandwidth', allocatedBitrate: 0 });
+    expect(run.last('a1')).toMatchObject({ paused: false, allocatedBitrate: 40_000 });
+    expect(run.ticks[run.ticks.length - 1]!.mode).toBe('audio-only');
+    expect(run.events.filter((e) => e.type === 'videoPaused' || e.type === 'videoResumed')).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'jumps back', lifted: () => PLENTY },
+    { name: 'ramps back 30 %/s', lifted: (t: number) => Math.min(80_000 * 1.3 ** ((t - 30_000) / 1000), PLENTY) },
+  ])('brings video back within 15 s after the limit is lifted and the estimate $name: lowest layer first, then one step at a time', ({ lifted }) => {
+    const run = simulate({ toMs: 60_000, estimate: (t) => (t < 10_000 ? PLENTY : t < 30_000 ? 80_000 : lifted(t)), consumers: [audio(), video()] });
+    const after = run.events.filter((e) => e.t >= 30_000);
+    const resumed = after[0]!;
+    expect(resumed).toMatchObject({ type: 'videoResumed', spatialLayer: 0, reason: 'bandwidth' });
+    expect(resumed.t - 30_000).toBeLessThanOrEqual(15_000);
+    const steps = after.slice(1);
+    expect(steps.map((e) => e.type === 'layersChanged' && [e.previousSpatialLayer, e.spatialLayer])).toEqual([[0, 1], [1, 2]]);
+    expect(steps[1]!.t - steps[0]!.t).toBeGreaterThanOrEqual(DEFAULT_POLICY.stepUpIntervalMs);
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 2, paused: false });
+  });
+
+  it('treats an unknown estimate as no reason to change: lowest layer to start, nothing paused', () => {
+    const run = simulate({ toMs: 10_000, estimate: () => undefined, consumers: [audio(), video()] });
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 0, paused: false });
+    expect(run.events).toEqual([]);
+  });
+});
+
+describe('chooseLayers: no flapping', () => {
+  // Estimates that swing across a decision threshold: layer 1/2 boundary, pause threshold, resume threshold.
+  const cases = [
+    { name: 'across the 720p threshold', low: 1_300_000, high: 2_200_000 },
+    { name: 'across the pause threshold', low: 180_000, high: 240_000 },
+    { name: 'between pause and resume', low: 150_000, high: 320_000 },
+    { name: 'between nothing and plenty', low: 60_000, high: PLENTY },
+  ];
+  const periodsS = [2, 4, 6, 10, 14, 20];
+  it.each(cases.flatMap((c) => periodsS.map((p) => ({ ...c, period: p }))))(
+    '$name, period $period s: few switches in 60 s',
+    ({ low, high, period }) => {
+      const estimate = (t: number) => (Math.floor(t / 1000 / (period / 2)) % 2 === 0 ? high : low);
+      const run = simulate({ toMs: 60_000, estimate, consumers: [audio(), video()] });
+      // A switch every swing would be 60 / (period / 2); the policy allows a handful at most.
+      expect(switches(run.events)).toBeLessThanOrEqual(6);
+      const perSwing = switches(run.events) / (60 / (period / 2));
+      if (period <= 10) expect(perSwing).toBeLessThanOrEqual(0.5);
+    },
+  );
+
+  it('an estimate jittering ±15% each second around the 360p/720p boundary never moves the layer after settling', () => {
+    const jitter = [1, -1, 0.5, -0.5, 1, 0, -1, 0.7, -0.3, 0.2];
+    const run = simulate({ toMs: 60_000, estimate: (t) => 1_600_000 * (1 + 0.15 * jitter[(t / 1000) % jitter.length]!), consumers: [audio(), video()] });
+    expect(switches(run.events.filter((e) => e.t > 2_000))).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('chooseLayers: viewport', () => {
+  it.each([
+    { viewport: { width: 320, height: 180 }, layer: 0 },
+    { viewport: { width: 200, height: 112 }, layer: 0 },
+    { viewport: { width: 321, height: 180 }, layer: 1 },
+    { viewport: { width: 640, height: 360 }, layer: 1 },
+    { viewport: { width: 640, height: 480 }, layer: 2 },
+    { viewport: { width: 1920, height: 1080 }, layer: 2 },
+    { viewport: { width: 0, height: 0 }, layer: 0 },
+    { viewport: undefined, layer: 2 },
+  ])('a $viewport.width x $viewport.height tile is capped at layer $layer', ({ viewport, layer }) => {
+    expect(viewportLayerCap(viewport, DEFAULT_POLICY.layers)).toBe(layer);
+    const run = simulate({ toMs: 20_000, estimate: () => PLENTY, consumers: [audio(), video('v1', viewport ? { viewport } : {})] });
+    expect(run.last('v1')).toMatchObject({ spatialLayer: layer, paused: false });
+  });
+
+  it('a 320-px tile never gets 720p, and goes sharp at once when enlarged on a good network', () => {
+    const small = { width: 320, height: 180 };
+    const large = { width: 1280, height: 720 };
+    const run = simulate({ toMs: 30_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: t < 20_000 ? small : large })] });
+    expect(run.at(19_000, 'v1')).toMatchObject({ spatialLayer: 0, reason: 'viewport' });
+    expect(run.at(20_000, 'v1').spatialLayer).toBe(2);
+    expect(run.events).toEqual([{ type: 'layersChanged', consumerId: 'v1', spatialLayer: 2, temporalLayer: 2, previousSpatialLayer: 0, reason: 'viewport', t: 20_000 }]);
+  });
+
+  it('drops at once when the tile shrinks', () => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [video('v1', { viewport: t < 10_000 ? { width: 1280, height: 720 } : { width: 300, height: 170 } })] });
+    expect(run.at(10_000, 'v1').spatialLayer).toBe(0);
+    expect(run.events[0]).toMatchObject({ reason: 'viewport', t: 10_000 });
+  });
+});
+
+describe('chooseLayers: priority', () => {
+  const provider = (extra: Partial<ConsumerInput> = {}) => [
+    audio('nurse-audio'), video('nurse', extra), audio('patient-audio'), video('patient', { priority: 'patient-for-provider' }),
+  ];
+
+  it.each([
+    { limit: 1_000_000, patient: 1, nurse: 0 },
+    { limit: 2_400_000, patient: 2, nurse: 1 },
+  ])('at $limit bps the patient\'s video gets the better layer', ({ limit, patient, nurse }) => {
+    const run = simulate({ toMs: 30_000, estimate: () => limit, consumers: provider() });
+    expect(run.last('patient')).toMatchObject({ spatialLayer: patient, paused: false, priority: DEFAULT_POLICY.priorityPatientForProvider });
+    expect(run.last('nurse')).toMatchObject({ spatialLayer: nurse, paused: false, priority: DEFAULT_POLICY.priorityNormal });
+  });
+
+  it('under scarcity the patient\'s video stays on and the other video pauses', () => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : 400_000), consumers: provider() });
+    expect(run.last('patient')).toMatchObject({ spatialLayer: 0, paused: false });
+    expect(run.last('nurse')).toMatchObject({ paused: true, reason: 'bandwidth' });
+    expect(run.events.filter((e) => e.type === 'videoPaused').map((e) => e.consumerId)).toEqual(['nurse']);
+    expect(run.last('patient-audio').allocatedBitrate + run.last('nurse-audio').allocatedBitrate).toBe(80_000);
+  });
+
+  it('after an audio-only spell the patient\'s video comes back first, the other soon after, both within 15 s', () => {
+    const run = simulate({ toMs: 50_000, estimate: (t) => (t < 20_000 ? 80_000 : PLENTY), consumers: provider() });
+    const resumed = run.events.filter((e) => e.type === 'videoResumed');
+    expect(resumed.map((e) => e.consumerId)).toEqual(['patient', 'nurse']);
+    expect(resumed[0]!.t).toBeLessThan(resumed[1]!.t);
+    expect(resumed[1]!.t - 20_000).toBeLessThanOrEqual(15_000);
+  });
+
+  it('shows every video at its lowest layer before any climbs higher', () => {
+    const run = simulate({ toMs: 30_000, estimate: () => 700_000, consumers: provider() });
+    expect(run.last('patient')).toMatchObject({ spatialLayer: 0, paused: false });
+    expect(run.last('nurse')).toMatchObject({ spatialLayer: 0, paused: false });
+  });
+
+  it('a full-quality video gets the highest layer the network allows, whatever its tile, and the highest priority', () => {
+    const tile = { width: 320, height: 180 };
+    const consumers = [audio('pa'), video('patient', { priority: 'full-quality', viewport: tile }), audio('na'), video('nurse', { viewport: tile })];
+    const run = simulate({ toMs: 30_000, estimate: () => 1_000_000, consumers });
+    expect(run.last('patient')).toMatchObject({ spatialLayer: 1, priority: 255, paused: false });
+    expect(run.last('nurse')).toMatchObject({ spatialLayer: 0, paused: false });
+    const rich = simulate({ toMs: 10_000, estimate: () => PLENTY, consumers });
+    expect(rich.last('patient').spatialLayer).toBe(2);
+  });
+
+  it('a full-quality request lifts a viewport-capped video at once, and releasing it drops back', () => {
+    const tile = { width: 320, height: 180 };
+    const run = simulate({
+      toMs: 40_000, estimate: () => PLENTY,
+      consumers: (t) => [video('v1', { viewport: tile, priority: t >= 10_000 && t < 30_000 ? 'full-quality' : 'normal' })],
+    });
+    expect(run.events.map((e) => e.type === 'layersChanged' && [e.t, e.spatialLayer, e.reason])).toEqual([[10_000, 2, 'viewport'], [30_000, 0, 'viewport']]);
+  });
+});
+
+describe('chooseLayers: other inputs', () => {
+  it('a low consumer score holds the layer where it is', () => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 5_000 ? 700_000 : PLENTY), consumers: (t) => [video('v1', { score: t < 20_000 ? 5 : 10 })] });
+    expect(run.at(19_000, 'v1').spatialLayer).toBe(1);
+    expect(run.last('v1').spatialLayer).toBe(2);
+  });
+
+  it('a muted publisher is neither charged nor reported as a bandwidth pause', () => {
+    const run = simulate({ toMs: 20_000, estimate: () => 100_000, consumers: [audio(), video('v1', { producerPaused: true, producerLayerBitrates: [] })] });
+    expect(run.last('v1')).toMatchObject({ paused: false, reason: 'muted', allocatedBitrate: 0, wantedSpatialLayer: null });
+    expect(run.events).toEqual([]);
+  });
+
+  it('a consumer the app paused stays paused and raises no events', () => {
+    const run = simulate({ toMs: 10_000, estimate: () => 50_000, consumers: [video('v1', { consumerPausedByApp: true })] });
+    expect(run.last('v1')).toMatchObject({ paused: true, reason: 'paused-by-app' });
+    expect(run.events).toEqual([]);
+  });
+
+  it('moves off a layer the publisher stopped sending', () => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [video('v1', { producerLayerBitrates: t < 10_000 ? SENT : [150_000, 480_000] })] });
+    expect(run.events).toEqual([expect.objectContaining({ t: 10_000, spatialLayer: 1, reason: 'publisher-layers' })]);
+  });
+
+  it('wants a layer the publisher does not send yet, and takes it soon after it arrives', () => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [video('v1', { producerLayerBitrates: t < 10_000 ? [150_000, 480_000] : SENT })] });
+    expect(run.at(9_000, 'v1')).toMatchObject({ spatialLayer: 1, wantedSpatialLayer: 2 });
+    expect(run.at(10_000, 'v1').spatialLayer).toBe(2);
+  });
+
+  it('after a step up has to be undone, waits longer before trying again', () => {
+    // 4.5 s above the 720p threshold is enough for the first try but not for the doubled wait.
+    const estimate = (t: number) => ((t / 1000) % 9 < 5 ? 2_200_000 : 1_300_000);
+    const run = simulate({ toMs: 60_000, estimate, consumers: [audio(), video()] });
+    const moves = run.events.map((e) => e.type === 'layersChanged' && [e.t, e.spatialLayer]);
+    expect(moves).toEqual([[6_000, 1], [13_000, 2], [15_000, 1]]);
+  });
+
+  it('forgets closed consumers and survives a JSON round trip of its state', () => {
+    const first = simulate({ toMs: 5_000, estimate: () => 900_000, consumers: [audio(), video('v1'), video('v2')] });
+    const copy = JSON.parse(JSON.stringify(first.state)) as SubscriberState;
+    const a = chooseLayers({ nowMs: 6_000, availableBitrate: 900_000, consumers: [audio(), video('v1')], state: first.state });
+    const b = chooseLayers({ nowMs: 6_000, availableBitrate: 900_000, consumers: [audio(), video('v1')], state: copy });
+    expect(b).toEqual(a);
+    expect(Object.keys(a.state.consumers)).toEqual(['v1']);
+  });
+});

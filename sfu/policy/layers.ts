@@ -1,0 +1,291 @@
+/**
+ * Layer choice for one subscriber: which spatial/temporal layer, mediasoup
+ * priority and paused state each of its consumers should have. Call it on a
+ * 1-second tick and whenever an input changes (new estimate, viewport, consumer
+ * added or closed, priority), passing back the `state` it returned last time.
+ *
+ * Allocation: audio is reserved first, then video consumers in priority order
+ * (full-quality, a provider's view of the patient, the rest) take the best
+ * layer that fits what is left, never above what their viewport can show.
+ */
+import { DEFAULT_POLICY, type LayerSpec, type PolicyConfig } from './config.ts';
+import { type DownlinkMode, type DownlinkState, heldFor, initialDownlinkState, stepDownlink, sustainedSince } from './fallback.ts';
+
+export type VideoPriority = 'normal' | 'patient-for-provider' | 'full-quality';
+
+export interface ConsumerInput {
+  consumerId: string;
+  kind: 'audio' | 'video';
+  /** Measured bps of each spatial layer the SFU receives from the publisher (producer stats per encoding); 0 or missing = not sent. Ignored for audio. */
+  producerLayerBitrates: readonly number[];
+  /** Size (device pixels) at which the SDK renders this video; undefined = unknown, no cap; 0x0 = hidden, lowest layer. */
+  viewport?: { width: number; height: number };
+  priority: VideoPriority;
+  /** mediasoup consumer score (0-10); below stepUpMinScore it blocks step ups. */
+  score?: number;
+  producerPaused: boolean;
+  consumerPausedByApp: boolean;
+}
+
+export interface ConsumerState {
+  /** Layer chosen last (while paused: the layer video resumes at). */
+  spatialLayer: number;
+  /** Paused by this policy for bandwidth. */
+  paused: boolean;
+  /** Pause machine of this consumer; the subscriber's own machine stands in for the first video in priority order. */
+  gate: DownlinkState;
+  downSinceMs: number | null;
+  /** Per spatial layer: start of the run in which it has fitted the budget. */
+  fitSinceMs: (number | null)[];
+  lastStepUpMs: number | null;
+  lastStepDownMs: number | null;
+  /** Step ups undone by a step down soon after; each doubles the step-up wait. */
+  failedStepUps: number;
+  /** Highest layer the viewport (or full quality) allowed on the last call. */
+  viewportCap: number;
+}
+
+export interface SubscriberState {
+  downlink: DownlinkState;
+  consumers: Record<string, ConsumerState>;
+}
+
+export interface ChooseLayersInput {
+  nowMs: number;
+  /** Downlink estimate (bps): `info.availableBitrate` of the recv transport's `bwe` trace event; undefined until the first one. */
+  availableBitrate: number | undefined;
+  consumers: readonly ConsumerInput[];
+  /** The `state` of the previous result; undefined on the first call. */
+  state: SubscriberState | undefined;
+}
+
+export type DecisionReason = 'bandwidth' | 'viewport' | 'recovering' | 'muted' | 'paused-by-app';
+export type LayerChangeReason = 'bandwidth' | 'viewport' | 'publisher-layers';
+
+export interface ConsumerDecision {
+  consumerId: string;
+  kind: 'audio' | 'video';
+  /** Preferred layers to set (video only). */
+  spatialLayer: number;
+  temporalLayer: number;
+  /** mediasoup consumer priority, 1-255. */
+  priority: number;
+  /** Whether the consumer should be paused at the SFU (by this policy or by the app). */
+  paused: boolean;
+  /** Bitrate (bps) this consumer was granted from the budget. */
+  allocatedBitrate: number;
+  /** Highest layer this viewer could use now, counting layers the publisher does not send; null = wants no video. For unused-layers. */
+  wantedSpatialLayer: number | null;
+  /** Why the consumer is paused or below its best layer. */
+  reason?: DecisionReason;
+}
+
+export type LayerEvent =
+  | { type: 'layersChanged'; consumerId: string; spatialLayer: number; temporalLayer: number; previousSpatialLayer: number; reason: LayerChangeReason }
+  | { type: 'videoPaused'; consumerId: string; reason: 'bandwidth' }
+  | { type: 'videoResumed'; consumerId: string; spatialLayer: number; reason: 'bandwidth' };
+
+export interface ChooseLayersResult {
+  perConsumer: ConsumerDecision[];
+  state: SubscriberState;
+  events: LayerEvent[];
+  /** The subscriber's downlink mode; `audio-only` feeds networkQuality. */
+  mode: DownlinkMode;
+}
+
+const RANK: Record<VideoPriority, number> = { 'full-quality': 0, 'patient-for-provider': 1, normal: 2 };
+
+/** Smallest layer at least as wide and tall as the rendered size; the top layer when the size is unknown or larger. */
+export function viewportLayerCap(viewport: ConsumerInput['viewport'], layers: readonly LayerSpec[]): number {
+  const top = layers.length - 1;
+  if (!viewport) return top;
+  if (viewport.width <= 0 || viewport.height <= 0) return 0;
+  const index = layers.findIndex((l) => l.width >= viewport.width && l.height >= viewport.height);
+  return index === -1 ? top : index;
+}
+
+function priorityOf(c: ConsumerInput, config: PolicyConfig): number {
+  if (c.kind === 'audio') return config.priorityAudio;
+  if (c.priority === 'full-quality') return config.priorityFullQuality;
+  return c.priority === 'patient-for-provider' ? config.priorityPatientForProvider : config.priorityNormal;
+}
+
+/** What one video consumer's layer step needs to know. */
+interface Ladder {
+  sent: number[];
+  rate: (layer: number) => number;
+  atMost: (layer: number) => number;
+}
+
+function ladderOf(c: ConsumerInput, config: PolicyConfig): Ladder {
+  const measured = (l: number) => c.producerLayerBitrates[l] ?? 0;
+  const sent = config.layers.map((_, l) => l).filter((l) => measured(l) > 0);
+  return {
+    sent,
+    rate: (l) => (measured(l) > 0 ? measured(l) : config.layers[l]!.bitrate),
+    atMost: (l) => sent.filter((s) => s <= l).pop() ?? sent[0]!,
+  };
+}
+
+function newConsumerState(nowMs: number, layer: number, layerCount: number, paused: boolean): ConsumerState {
+  return {
+    spatialLayer: layer, paused, gate: initialDownlinkState(nowMs, paused ? 'audio-only' : 'normal'),
+    downSinceMs: null, fitSinceMs: Array<number | null>(layerCount).fill(null),
+    lastStepUpMs: null, lastStepDownMs: null, failedStepUps: 0, viewportCap: layerCount - 1,
+  };
+}
+
+interface LayerStep { next: ConsumerState; change?: LayerChangeReason }
+
+/** Moves an unpaused video consumer's layer by one tick's worth, with hysteresis. */
+function stepLayer(
+  s: ConsumerState, c: ConsumerInput, ladder: Ladder, viewportCap: number, budget: number | undefined, recovering: boolean, nowMs: number, config: PolicyConfig,
+): LayerStep {
+  const { sent, rate, atMost } = ladder;
+  const cap = recovering ? sent[0]! : viewportCap;
+  const scoreAllowsUp = c.score === undefined || c.score >= config.stepUpMinScore;
+  const next: ConsumerState = { ...s, viewportCap };
+  let layer = s.spatialLayer;
+  let change: LayerChangeReason | undefined;
+
+  if (!sent.includes(layer)) [layer, change] = [atMost(layer), 'publisher-layers'];
+  if (layer > atMost(cap)) [layer, change] = [atMost(cap), recovering ? 'bandwidth' : 'viewport'];
+
+  next.fitSinceMs = config.layers.map((_, l) =>
+    sustainedSince(s.fitSinceMs[l] ?? null, budget !== undefined && rate(l) <= budget && (l <= layer || scoreAllowsUp), nowMs));
+  next.downSinceMs = sustainedSince(s.downSinceMs, budget !== undefined && layer > sent[0]! && rate(layer) > budget, nowMs);
+  const upWaitMs = Math.min(config.stepUpAfterMs * 2 ** s.failedStepUps, config.stepUpMaxMs);
+
+  if (heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
+    const fitting = sent.filter((l) => l < layer && rate(l) <= budget!);
+    [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
+    next.downSinceMs = null;
+    next.lastStepDownMs = nowMs;
+    if (s.lastStepUpMs !== null && nowMs - s.lastStepUpMs < config.backoffResetMs) next.failedStepUps++;
+  } else if (change === undefined && !recovering) {
+    const ready = sent.filter((l) => l > layer && l <= cap && heldFor(next.fitSinceMs[l]!, nowMs, upWaitMs));
+    const heldByViewport = s.viewportCap <= layer;
+    const nextUp = sent.find((l) => l > layer);
+    const intervalOver = s.lastStepUpMs === null || nowMs - s.lastStepUpMs >= config.stepUpIntervalMs;
+    if (ready.length > 0 && heldByViewport) [layer, change] = [ready[ready.length - 1]!, 'viewport'];
+    else if (nextUp !== undefined && ready.includes(nextUp) && intervalOver) [layer, change] = [nextUp, 'bandwidth'];
+    if (change !== undefined) next.lastStepUpMs = nowMs;
+  }
+  if (next.lastStepDownMs !== null && nowMs - next.lastStepDownMs >= config.backoffResetMs) next.failedStepUps = 0;
+  next.spatialLayer = layer;
+  return change === undefined ? { next } : { next, change };
+}
+
+type RankedVideo = { c: ConsumerInput; ladder: Ladder };
+
+/**
+ * Lowest layers held back, in priority order, for video consumers that are not
+ * paused, so that higher-priority consumers climb only with what is left after
+ * every video that can be shown has its lowest layer. Full-quality ignores them.
+ */
+function reserveFloors(eligible: RankedVideo[], prev: SubscriberState, budget: number | undefined): Map<ConsumerInput, number> {
+  const floors = new Map<ConsumerInput, number>();
+  let left = budget;
+  for (const { c, ladder } of eligible) {
+    const floor = ladder.rate(ladder.sent[0]!);
+    if (left === undefined || prev.consumers[c.consumerId]?.paused || floor > left) continue;
+    floors.set(c, floor);
+    left -= floor;
+  }
+  return floors;
+}
+
+export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DEFAULT_POLICY): ChooseLayersResult {
+  const { nowMs } = input;
+  const prev = input.state ?? { downlink: initialDownlinkState(nowMs), consumers: {} };
+  const usable = input.availableBitrate === undefined ? undefined : input.availableBitrate * config.bweUsableFraction;
+  const flowing = (c: ConsumerInput) => !c.producerPaused && !c.consumerPausedByApp;
+  const audioReserve = input.consumers.filter((c) => c.kind === 'audio' && flowing(c)).length * config.audioBitrate;
+  const video = input.consumers
+    .filter((c) => c.kind === 'video')
+    .map((c) => ({ c, ladder: ladderOf(c, config) }))
+    .sort((a, b) => RANK[a.c.priority] - RANK[b.c.priority]);
+  const eligible = video.filter(({ c, ladder }) => flowing(c) && ladder.sent.length > 0);
+  const first = eligible[0];
+  const downlink = stepDownlink(prev.downlink, {
+    usableBitrate: usable,
+    audioBitrate: audioReserve,
+    lowestVideoBitrate: first ? first.ladder.rate(first.ladder.sent[0]!) : config.layers[0]!.bitrate,
+  }, nowMs, config).state;
+
+  const temporalLayer = config.temporalLayers - 1;
+  const decisions = new Map<string, ConsumerDecision>();
+  const consumers: Record<string, ConsumerState> = {};
+  const events: LayerEvent[] = [];
+  let budget = usable === undefined ? undefined : usable - audioReserve;
+  const floors = reserveFloors(eligible, prev, budget);
+
+  for (const c of input.consumers.filter((x) => x.kind === 'audio')) {
+    decisions.set(c.consumerId, {
+      consumerId: c.consumerId, kind: 'audio', spatialLayer: 0, temporalLayer: 0, priority: priorityOf(c, config),
+      paused: c.consumerPausedByApp, allocatedBitrate: flowing(c) ? config.audioBitrate : 0, wantedSpatialLayer: null,
+      ...(c.consumerPausedByApp ? { reason: 'paused-by-app' as const } : c.producerPaused ? { reason: 'muted' as const } : {}),
+    });
+  }
+
+  for (const [index, { c, ladder }] of video.entries()) {
+    const id = c.consumerId;
+    const before = prev.consumers[id];
+    const decide = (s: ConsumerState, allocatedBitrate: number, wanted: number | null, reason?: DecisionReason) => {
+      consumers[id] = s;
+      decisions.set(id, {
+        consumerId: id, kind: 'video', spatialLayer: s.spatialLayer, temporalLayer, priority: priorityOf(c, config),
+        paused: s.paused || c.consumerPausedByApp, allocatedBitrate, wantedSpatialLayer: wanted, ...(reason ? { reason } : {}),
+      });
+    };
+
+    if (!eligible.some((e) => e.c === c)) {
+      const held = before ?? newConsumerState(nowMs, 0, config.layers.length, false);
+      const reason = c.consumerPausedByApp ? 'paused-by-app' : c.producerPaused ? 'muted' : held.paused ? 'bandwidth' : undefined;
+      decide({ ...held, downSinceMs: null, fitSinceMs: held.fitSinceMs.map(() => null), gate: { ...held.gate, belowSinceMs: null, aboveSinceMs: null } }, 0, null, reason);
+      continue;
+    }
+
+    const { sent, rate, atMost } = ladder;
+    const lowest = sent[0]!;
+    const viewportCap = c.priority === 'full-quality' ? config.layers.length - 1 : viewportLayerCap(c.viewport, config.layers);
+    const floorsAfter = c.priority === 'full-quality' ? 0
+      : video.slice(index + 1).reduce((sum, v) => sum + (floors.get(v.c) ?? 0), 0);
+    const own = budget === undefined ? undefined : budget - floorsAfter;
+    const startLayer = own === undefined ? lowest : (sent.filter((l) => l <= viewportCap && rate(l) <= own).pop() ?? lowest);
+    const s = before ?? newConsumerState(nowMs, startLayer, config.layers.length, false);
+
+    const gate = c === first?.c ? downlink
+      : downlink.mode === 'audio-only' ? { ...downlink, aboveSinceMs: null }
+      : stepDownlink(s.gate, { usableBitrate: own, audioBitrate: 0, lowestVideoBitrate: rate(lowest) }, nowMs, config).state;
+    const paused = gate.mode === 'audio-only';
+    const wantedWithin = (l: number) => Math.max(l, ...config.layers.map((_, x) => x).filter((x) => x <= viewportCap && own !== undefined && rate(x) <= own));
+
+    if (paused) {
+      decide({ ...s, spatialLayer: lowest, paused, gate, downSinceMs: null, fitSinceMs: s.fitSinceMs.map(() => null) }, 0, null, 'bandwidth');
+      if (!before?.paused) events.push({ type: 'videoPaused', consumerId: id, reason: 'bandwidth' });
+      continue;
+    }
+    const recovering = gate.mode === 'recovering' || downlink.mode === 'recovering';
+    const resumed = s.paused ? { ...s, spatialLayer: lowest, paused: false } : s;
+    const { next, change } = stepLayer(resumed, c, ladder, viewportCap, own, recovering, nowMs, config);
+    const allocated = rate(next.spatialLayer);
+    const reason: DecisionReason | undefined = recovering ? 'recovering'
+      : next.spatialLayer < atMost(viewportCap) ? 'bandwidth'
+      : viewportCap < config.layers.length - 1 ? 'viewport' : undefined;
+    decide({ ...next, gate }, allocated, wantedWithin(next.spatialLayer), reason);
+    if (budget !== undefined) budget -= allocated;
+
+    if (s.paused) events.push({ type: 'videoResumed', consumerId: id, spatialLayer: next.spatialLayer, reason: 'bandwidth' });
+    else if (before && change !== undefined && next.spatialLayer !== before.spatialLayer) {
+      events.push({ type: 'layersChanged', consumerId: id, spatialLayer: next.spatialLayer, temporalLayer, previousSpatialLayer: before.spatialLayer, reason: change });
+    }
+  }
+
+  return {
+    perConsumer: input.consumers.map((c) => decisions.get(c.consumerId)!),
+    state: { downlink, consumers },
+    events,
+    mode: downlink.mode,
+  };
+}
