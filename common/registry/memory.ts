@@ -8,6 +8,7 @@ export class MemoryRegistry implements Registry {
   readonly heartbeatExpiryMs: number;
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly claims = new Map<string, Claim>();
+  private claimsSinceSweep = 0;
 
   constructor(options: { heartbeatExpiryMs?: number } = {}) {
     this.heartbeatExpiryMs = options.heartbeatExpiryMs ?? DEFAULT_HEARTBEAT_EXPIRY_MS;
@@ -25,7 +26,7 @@ export class MemoryRegistry implements Registry {
   async listNodes(): Promise<NodeRecord[]> {
     const live: NodeRecord[] = [];
     for (const [nodeId, node] of this.nodes) {
-      if (this.isLive(node)) live.push(structuredClone(node));
+      if (this.isLive(node)) live.push({ ...node, capacity: { ...node.capacity }, load: { ...node.load } });
       else this.nodes.delete(nodeId);
     }
     return live;
@@ -36,6 +37,7 @@ export class MemoryRegistry implements Registry {
   }
 
   async claimVisitHome(visitId: string, nodeId: string, ttlMs: number): Promise<string> {
+    if (++this.claimsSinceSweep >= 1024) this.sweepClaims();
     const claim = this.currentClaim(visitId);
     if (claim && claim.nodeId !== nodeId && this.isLiveId(claim.nodeId)) return claim.nodeId;
     this.claims.set(visitId, { nodeId, expiresAt: Date.now() + ttlMs });
@@ -51,6 +53,12 @@ export class MemoryRegistry implements Registry {
   async close(): Promise<void> {
     this.nodes.clear();
     this.claims.clear();
+  }
+
+  private sweepClaims(): void {
+    this.claimsSinceSweep = 0;
+    const now = Date.now();
+    for (const [visitId, claim] of this.claims) if (claim.expiresAt <= now) this.claims.delete(visitId);
   }
 
   private currentClaim(visitId: string): Claim | undefined {

@@ -35,7 +35,6 @@ export class RedisRegistry implements Registry {
       commandTimeout: this.timeoutMs,
       connectTimeout: this.timeoutMs,
       maxRetriesPerRequest: 1,
-      lazyConnect: false,
     });
     // Connection errors surface as failed calls; without a listener ioredis would log them unhandled.
     this.redis.on('error', () => {});
@@ -59,9 +58,8 @@ export class RedisRegistry implements Registry {
     const now = Date.now();
     const nodes: NodeRecord[] = [];
     for (let i = 0; i < flat.length; i += 2) {
-      const stored = JSON.parse(String(flat[i])) as StoredNode;
-      const remainingMs = Number(flat[i + 1]);
-      nodes.push({ ...parseNodeInfo(stored.info), heartbeatAt: now - Math.max(0, stored.expiryMs - remainingMs) });
+      const node = this.readNode(String(flat[i]), Number(flat[i + 1]), now);
+      if (node) nodes.push(node);
     }
     return nodes;
   }
@@ -86,6 +84,16 @@ export class RedisRegistry implements Registry {
       await withTimeout(this.redis.quit(), this.timeoutMs, 'registry close');
     } catch {
       this.redis.disconnect();
+    }
+  }
+
+  /** A record that does not parse counts as a dead node rather than failing every listing. */
+  private readNode(json: string, remainingMs: number, now: number): NodeRecord | null {
+    try {
+      const stored = JSON.parse(json) as StoredNode;
+      return { ...parseNodeInfo(stored.info), heartbeatAt: now - Math.max(0, stored.expiryMs - remainingMs) };
+    } catch {
+      return null;
     }
   }
 

@@ -1,0 +1,38 @@
+import type { NodeRecord } from '../common/registry/types.ts';
+import type { Region } from './regions.ts';
+import { loadRatio } from './selection/least-loaded.ts';
+
+export interface NodeReport {
+  nodeId: string;
+  signalingUrl: string;
+  healthy: boolean;
+  draining: boolean;
+  heartbeatAgeMs: number;
+  capacity: NodeRecord['capacity'];
+  load: NodeRecord['load'] & { ratio: number };
+}
+
+export interface RegionsReport {
+  regions: (Region & { nodes: NodeReport[] })[];
+  /** Live nodes announcing a region the regions file does not list; never routed to. */
+  unlistedRegionNodes: (NodeReport & { region: string })[];
+}
+
+/** What `GET /v1/regions` shows an administrator. */
+export function regionsReport(regions: readonly Region[], nodes: readonly NodeRecord[], now: number, heartbeatMaxAgeMs: number): RegionsReport {
+  const report = (n: NodeRecord): NodeReport => ({
+    nodeId: n.nodeId,
+    signalingUrl: n.signalingUrl,
+    healthy: now - n.heartbeatAt <= heartbeatMaxAgeMs,
+    draining: n.draining,
+    heartbeatAgeMs: Math.max(0, now - n.heartbeatAt),
+    capacity: n.capacity,
+    load: { ...n.load, ratio: loadRatio(n) },
+  });
+  const byId = (a: NodeRecord, b: NodeRecord) => (a.nodeId < b.nodeId ? -1 : 1);
+  const listed = new Set(regions.map((r) => r.id));
+  return {
+    regions: regions.map((r) => ({ ...r, nodes: nodes.filter((n) => n.region === r.id).sort(byId).map(report) })),
+    unlistedRegionNodes: nodes.filter((n) => !listed.has(n.region)).sort(byId).map((n) => ({ ...report(n), region: n.region })),
+  };
+}

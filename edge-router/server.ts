@@ -1,0 +1,112 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { ErrorCode, VisitwireError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { Registry } from '../common/registry/types.ts';
+import { IdSchema, verifyToken, type VisitClaims } from '../common/tokens.ts';
+import { clientAddress, parseTrustedProxies } from './client-address.ts';
+import type { GeoLocator } from './geo.ts';
+import { cachedNodeList } from './node-list-cache.ts';
+import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
+import { parseRegions, type Region } from './regions.ts';
+import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
+import { regionsReport } from './regions-report.ts';
+
+export interface IceServer { urls: string | string[]; username?: string; credential?: string }
+
+export interface EdgeRouterOptions {
+  registry: Registry;
+  regions: Region[];
+  /** Secret the visit tokens are signed with. */
+  secret: string;
+  geo: GeoLocator;
+  /** CIDRs (or addresses) of proxies whose X-Forwarded-For is believed. */
+  trustProxy: string[];
+  /** Region used when the client's location is unknown. */
+  defaultRegion: string;
+  iceServers?: IceServer[];
+  /** The visit's home node is preferred within this distance of the client; default 3000 km. */
+  stickyKm?: number;
+  /** Lifetime of a visit's home claim, refreshed on every route; default 4 h. */
+  claimTtlMs?: number;
+  /** Default: the registry's heartbeat expiry. */
+  heartbeatMaxAgeMs?: number;
+  /** How long one node listing serves route requests; default 100 ms. */
+  nodeListCacheMs?: number;
+  logger?: Logger;
+}
+
+/** Roles that take part in media; administrators and auditors do not. */
+const MEDIA_ROLES: ReadonlySet<VisitClaims['role']> = new Set(['provider', 'nurse', 'patient']);
+
+/**
+ * The edge router's HTTP API as a node:http request listener:
+ * `GET /v1/route?visit=<id>` (visit token), `GET /v1/regions` (administrator
+ * token), `GET /healthz`. Errors are `{ error: { code, message } }`.
+ */
+export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
+  const regions = parseRegions(options.regions, 'passed to createEdgeRouter');
+  if (!regions.some((r) => r.id === options.defaultRegion)) {
+    throw new TypeError(`default region "${options.defaultRegion}" is not one of the regions (${regions.map((r) => r.id).join(', ')})`);
+  }
+  const trusted = parseTrustedProxies(options.trustProxy);
+  const iceServers = options.iceServers ?? [];
+  const deps: RouteVisitDeps = {
+    registry: options.registry,
+    listNodes: cachedNodeList(options.registry, options.nodeListCacheMs ?? 100),
+    regions: new Map(regions.map((r) => [r.id, r])),
+    claimTtlMs: options.claimTtlMs ?? 4 * 3600_000,
+    policy: {
+      heartbeatMaxAgeMs: options.heartbeatMaxAgeMs ?? options.registry.heartbeatExpiryMs,
+      stickyKm: options.stickyKm ?? 3000,
+      defaultRegion: options.defaultRegion,
+    },
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const visits = url.searchParams.getAll('visit');
+    const visit = IdSchema.safeParse(visits[0]);
+    if (visits.length !== 1 || !visit.success) throw badRequest('query parameter "visit" must be one visit id (1-128 of A-Z a-z 0-9 _ . : @ -)');
+    const claims = await verifyToken(options.secret, bearerToken(req));
+    if (claims.visit !== visit.data) throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'visit token is for another visit');
+    if (!MEDIA_ROLES.has(claims.role)) throw new VisitwireError(ErrorCode.FORBIDDEN, `role ${claims.role} does not join media`);
+
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+    const location = address ? options.geo.lookup(address) : null;
+    const selection = await routeVisit(deps, { visitId: visit.data, residency: claims.residency, client: location });
+    options.logger?.debug({ visit: visit.data, user: claims.sub, country: location?.country, selection: selection.ok ? selection.node.nodeId : null, reason: selection.reason }, 'route');
+    if (!selection.ok) throw new VisitwireError(ErrorCode.UNAVAILABLE, selection.reason);
+    const { node, region, reason } = selection;
+    sendJson(res, 200, { nodeId: node.nodeId, region: region.id, signalingUrl: node.signalingUrl, iceServers, reason });
+  }
+
+  async function listRegions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const claims = await verifyToken(options.secret, bearerToken(req));
+    if (claims.role !== 'administrator') throw new VisitwireError(ErrorCode.FORBIDDEN, 'regions are for administrators');
+    const nodes = await options.registry.listNodes();
+    sendJson(res, 200, regionsReport(regions, nodes, Date.now(), deps.policy.heartbeatMaxAgeMs));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://edge-router');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS_HEADERS).end();
+      return;
+    }
+    const endpoint = ({
+      '/v1/route': route,
+      '/v1/regions': listRegions,
+      '/healthz': async (_req: IncomingMessage, r: ServerResponse) => sendJson(r, 200, { ok: true }),
+    } as const)[url.pathname];
+    if (!endpoint) throw new VisitwireError(ErrorCode.NOT_FOUND, `no endpoint ${url.pathname}`);
+    if (req.method !== 'GET') return sendError(res, badRequest(`${req.method} is not allowed; use GET`), 405);
+    await endpoint(req, res, url);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!(err instanceof VisitwireError)) options.logger?.warn({ err }, 'edge router request failed');
+      if (!res.headersSent) sendError(res, err);
+      else res.destroy();
+    });
+  };
+}
