@@ -5,33 +5,64 @@ import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { gaugeFrom, metrics } from '../common/metrics.ts';
+import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import { demoHandler } from '../demo/routes.ts';
+import { NodePresence } from '../sfu/node-presence.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
 import { attachSignaling } from '../signaling/server.ts';
 import { VisitService } from '../signaling/visit-service.ts';
+import { LOCAL_REGION, localEdgeRouter } from './local-router.ts';
+import { nodeAdminHandler } from './node-admin.ts';
 
 export interface Stack {
   url: string;
   visits: VisitService;
   pool: WorkerPool;
+  /** The node in the registry: status, draining. */
+  node: NodePresence;
   close(): Promise<void>;
+}
+
+export interface StackOptions extends Config {
+  secret: string;
+  nodeId?: string;
+  /**
+   * The cluster's registry. Without one the stack keeps an in-memory registry
+   * holding just this node and answers the edge router's `/v1/` paths itself.
+   */
+  registry?: Registry;
+  /** Default `local`. */
+  region?: string;
+  /** Signaling URL announced to routers; default the listen URL. */
+  publicUrl?: string;
+  /** Visits this node takes before routers pass it over; default 100. */
+  maxVisits?: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** Signaling and SFU (and the demo, when asked) behind one HTTP server. */
-export async function startStack(config: Config & { secret: string; nodeId?: string }): Promise<Stack> {
+export async function startStack(config: StackOptions): Promise<Stack> {
   const nodeId = config.nodeId ?? `${os.hostname()}-${process.pid}`;
   const pool = new WorkerPool(config.media);
   await pool.start();
   const audit = new AuditLog(logger, config.auditFile);
-  const visits = new VisitService({ pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, audit, logger, nodeId });
+  const registry = config.registry ?? new MemoryRegistry();
+  const node = new NodePresence({
+    registry, nodeId, region: config.region ?? LOCAL_REGION.id, capacity: { maxVisits: config.maxVisits ?? 100 }, pool, logger,
+    requestTimeoutMs: config.media.requestTimeoutMs,
+  });
+  const visits = new VisitService({
+    pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, policy: config.policy, audit, logger, nodeId,
+    isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
+  });
   gaugeFrom('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);
   gaugeFrom('visitwire_participants', 'Participants joined on this node', () => visits.participantCount);
   gaugeFrom('visitwire_consumers', 'mediasoup consumers on this node', () => visits.consumerCount());
   gaugeFrom('visitwire_workers', 'Live mediasoup workers', () => pool.size);
 
-  const handlers: Handler[] = [];
+  const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger })];
+  if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));
   if (config.demo) handlers.push(demoHandler(config.secret));
   const server = http.createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -63,17 +94,20 @@ export async function startStack(config: Config & { secret: string; nodeId?: str
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await node.start(visits, config.publicUrl ?? url);
   logger.info({ url, node: nodeId, workers: pool.size }, 'visitwire listening');
 
   return {
-    url, visits, pool,
+    url, visits, pool, node,
     async close() {
+      await node.stop();
       visits.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();
       await pool.close();
       audit.close();
       metrics.clear();
+      if (!config.registry) await registry.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { policyConfigFromEnv, type PolicyConfig } from '../sfu/policy/config.ts';
 
 /**
  * Settings of one process, from the environment. Every variable is listed in
@@ -41,6 +42,8 @@ export interface Config {
   secret?: string;
   media: MediaConfig;
   maxParticipantsPerVisit: number;
+  /** Layer policy and audio-only fallback (sfu/policy/README.md). */
+  policy: PolicyConfig;
   auditFile?: string;
   demo?: boolean;
 }
@@ -65,6 +68,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.VISITWIRE_REQUEST_TIMEOUT_MS,
     },
     maxParticipantsPerVisit: e.VISITWIRE_MAX_PARTICIPANTS,
+    policy: policyConfigFromEnv(env),
     auditFile: e.VISITWIRE_AUDIT_FILE,
     demo: e.VISITWIRE_DEMO === undefined ? undefined : e.VISITWIRE_DEMO === '1',
   };

@@ -6,13 +6,29 @@ import type { ConsumerInfo, MediaSource, TransportInfo } from '../signaling/prot
 import { MEDIA_CODECS } from './codecs.ts';
 import type { WorkerPool, WorkerSlot } from './worker-pool.ts';
 
-export type ProducerMeta = { participantId: string; source?: MediaSource };
-export type ConsumerMeta = { participantId: string; producerParticipantId: string };
+export type ProducerMeta = {
+  participantId: string;
+  source?: MediaSource;
+  /** Paused by its owner (muted). */
+  muted?: boolean;
+  /** Paused by the SFU because the owner's uplink cannot carry video. */
+  uplinkStopped?: boolean;
+};
+export type ConsumerMeta = {
+  participantId: string;
+  producerParticipantId: string;
+  /** The client has wired the track and asked for media (resumeConsumer). */
+  clientReady?: boolean;
+  /** Paused by the layer policy (audio-only fallback). */
+  policyPaused?: boolean;
+};
 
 interface ParticipantMedia {
   transports: Map<string, types.WebRtcTransport>;
   producers: Map<string, types.Producer<ProducerMeta>>;
   consumers: Map<string, types.Consumer<ConsumerMeta>>;
+  /** Latest send-side bandwidth estimate (bps) towards this participant, from mediasoup's `bwe` trace. */
+  downlinkEstimate?: number;
 }
 
 interface VisitMediaEvents {
@@ -64,6 +80,14 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     return [...(this.participants.get(participantId)?.consumers.values() ?? [])];
   }
 
+  downlinkEstimate(participantId: string): number | undefined {
+    return this.participants.get(participantId)?.downlinkEstimate;
+  }
+
+  participantIds(): string[] {
+    return [...this.participants.keys()];
+  }
+
   transportsOf(participantId: string): types.WebRtcTransport[] {
     return [...(this.participants.get(participantId)?.transports.values() ?? [])];
   }
@@ -84,6 +108,13 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     if (this.closed) { transport.close(); throw new VisitwireError(ErrorCode.UNAVAILABLE, 'visit media closed'); }
     media.transports.set(transport.id, transport);
     transport.observer.once('close', () => media.transports.delete(transport.id));
+    if (direction === 'recv') {
+      transport.on('trace', (trace) => {
+        const info = trace.info as { availableBitrate?: number };
+        if (trace.type === 'bwe' && typeof info.availableBitrate === 'number') media.downlinkEstimate = info.availableBitrate;
+      });
+      await this.timed(transport.enableTraceEvent(['bwe']), 'enableTraceEvent', false);
+    }
     return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
   }
 
@@ -133,13 +164,15 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
   async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
     const consumer = this.media(participantId).consumers.get(consumerId);
     if (!consumer) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown consumer');
-    await this.timed(consumer.resume(), 'resumeConsumer');
+    consumer.appData.clientReady = true;
+    if (!consumer.appData.policyPaused) await this.timed(consumer.resume(), 'resumeConsumer');
   }
 
   async setProducerPaused(participantId: string, producerId: string, paused: boolean): Promise<types.Producer<ProducerMeta>> {
     const producer = this.media(participantId).producers.get(producerId);
     if (!producer) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown producer');
-    await this.timed(paused ? producer.pause() : producer.resume(), paused ? 'pauseProducer' : 'resumeProducer');
+    producer.appData.muted = paused;
+    if (paused || !producer.appData.uplinkStopped) await this.timed(paused ? producer.pause() : producer.resume(), paused ? 'pauseProducer' : 'resumeProducer');
     return producer;
   }
 

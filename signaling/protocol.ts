@@ -51,12 +51,25 @@ export const ClientMessages = {
   resumeConsumer: z.object({ consumerId: MsId }).strict(),
   pauseProducer: z.object({ producerId: MsId }).strict(),
   resumeProducer: z.object({ producerId: MsId }).strict(),
+  /** The size (device pixels) at which the SDK shows a video consumer; 0x0 = hidden. */
+  reportViewport: z.object({ consumerId: MsId, width: z.number().int().min(0).max(16384), height: z.number().int().min(0).max(16384) }).strict(),
+  /** The publisher's own view of its uplink, from RTCPeerConnection stats (every few seconds). */
+  reportSenderStats: z.object({
+    availableOutgoingBitrate: z.number().min(0).max(1e10).optional(),
+    qualityLimitationReason: z.enum(['none', 'bandwidth', 'cpu', 'other']).optional(),
+  }).strict(),
+  /** Provider only: the best video of one participant (a wound, a rash), until released. */
+  requestFullQuality: z.object({ participantId: Id, enabled: z.boolean() }).strict(),
   admit: z.object({ participantId: Id }).strict(),
   deny: z.object({ participantId: Id }).strict(),
   leave: z.object({}).strict(),
 } as const;
 export type ClientMessageName = keyof typeof ClientMessages;
 export type ClientMessage<N extends ClientMessageName> = z.infer<(typeof ClientMessages)[N]>;
+
+export type NetworkQuality = 'excellent' | 'good' | 'poor' | 'lost';
+export type VideoPauseReason = 'bandwidth' | 'sender-network' | 'muted';
+export interface VideoStateEvent { participantId: string; producerId: string; viewerId?: string; reason: VideoPauseReason }
 
 export type Role = 'provider' | 'nurse' | 'patient' | 'administrator' | 'auditor';
 export type Admission = 'waiting' | 'admitted' | 'denied';
@@ -99,6 +112,9 @@ export interface ClientReplies {
   resumeConsumer: Record<string, never>;
   pauseProducer: Record<string, never>;
   resumeProducer: Record<string, never>;
+  reportViewport: Record<string, never>;
+  reportSenderStats: Record<string, never>;
+  requestFullQuality: Record<string, never>;
   admit: Record<string, never>;
   deny: Record<string, never>;
   leave: Record<string, never>;
@@ -119,6 +135,21 @@ export interface ServerEvents {
   producerPaused: { producerId: string; participantId: string };
   producerResumed: { producerId: string; participantId: string };
   consumerClosed: { consumerId: string; producerId: string };
+  /**
+   * A participant's video stopped reaching someone. `viewerId` set: only that viewer's network
+   * (`bandwidth`); unset: every viewer (`sender-network`: the publisher's uplink; `muted`).
+   * Sent to the viewer(s) and to the publisher.
+   */
+  videoPaused: VideoStateEvent;
+  videoResumed: VideoStateEvent;
+  /** The layer this viewer receives of a video changed (by bandwidth, rendered size or the publisher's layers). */
+  layersChanged: { participantId: string; consumerId: string; spatialLayer: number; temporalLayer: number; reason: 'bandwidth' | 'viewport' | 'publisher-layers' };
+  /** How well a participant's network carries the visit, as the SFU sees it. */
+  networkQuality: { participantId: string; quality: NetworkQuality };
+  /** To a publisher: stop or restart sending a video producer (uplink audio-only fallback). */
+  sendVideo: { producerId: string; enabled: boolean; reason: 'sender-network' };
+  /** To a publisher: the highest simulcast layer anyone receives; higher layers need not be sent. */
+  maxSpatialLayer: { producerId: string; spatialLayer: number };
   /** The media for this visit was lost on this node (a worker died); join again to go on. */
   visitInterrupted: { reason: 'media-worker-died' };
 }

@@ -3,6 +3,7 @@ import { AuditLog } from '../common/audit.ts';
 import type { MediaConfig } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import type { Role, VisitClaims } from '../common/tokens.ts';
+import { DEFAULT_POLICY } from '../sfu/policy/config.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
 import { audioRtpParameters, simulcastVideoRtpParameters } from '../test/helpers/fake-media.ts';
 import type { ServerEventName } from './protocol.ts';
@@ -24,7 +25,7 @@ const claims = (visit: string, sub: string, role: Role): VisitClaims => ({ visit
 beforeAll(async () => {
   pool = new WorkerPool(media);
   await pool.start();
-  visits = new VisitService({ pool, media, maxParticipantsPerVisit: 4, audit: new AuditLog(logger.child({}, { level: 'silent' })), logger, nodeId: 'test' });
+  visits = new VisitService({ pool, media, maxParticipantsPerVisit: 4, policy: DEFAULT_POLICY, audit: new AuditLog(logger.child({}, { level: 'silent' })), logger, nodeId: 'test' });
 });
 afterAll(async () => {
   visits.close();

@@ -5,6 +5,8 @@ import type { MediaConfig } from '../common/config.ts';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { VisitClaims } from '../common/tokens.ts';
+import { VisitAdaptation } from '../sfu/adaptation.ts';
+import type { PolicyConfig } from '../sfu/policy/config.ts';
 import { VisitMedia } from '../sfu/visit-media.ts';
 import type { WorkerPool, WorkerSlot } from '../sfu/worker-pool.ts';
 import type {
@@ -26,6 +28,7 @@ interface Visit {
   visitId: string;
   participants: Map<string, Participant>;
   media?: Promise<VisitMedia>;
+  adaptation?: VisitAdaptation;
 }
 
 export interface VisitServiceOptions {
@@ -35,6 +38,12 @@ export interface VisitServiceOptions {
   audit: AuditLog;
   logger: Logger;
   nodeId: string;
+  /** Layer policy and audio-only fallback settings. */
+  policy: PolicyConfig;
+  /** While true, joins of visits this node does not hold are refused (UNAVAILABLE). */
+  isDraining?: () => boolean;
+  /** The visit's last participant left, or its media was lost: the node no longer holds it. */
+  onVisitEnded?: (visitId: string) => void;
 }
 
 const STAFF = new Set(['provider', 'nurse']);
@@ -77,6 +86,7 @@ export class VisitService {
       this.audit('denied-request', claims, link, 'join');
       throw new VisitwireError(ErrorCode.FORBIDDEN, `role ${claims.role} cannot join a visit's media`);
     }
+    if (this.o.isDraining?.() && !this.visits.has(claims.visit)) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'node is draining');
     const visit = this.visit(claims.visit);
     for (const old of visit.participants.values()) if (old.userId === claims.sub) this.leave(claims.visit, old.participantId, 'left');
     if (visit.participants.size >= this.o.maxParticipantsPerVisit) {
@@ -111,6 +121,17 @@ export class VisitService {
     const visit = this.visits.get(visitId);
     const self = visit?.participants.get(participantId);
     if (!visit || !self) throw new VisitwireError(ErrorCode.NOT_JOINED, 'join the visit first');
+    if (name === 'requestFullQuality') {
+      const r = msg as ClientMessage<'requestFullQuality'>;
+      if (self.role !== 'provider') {
+        this.audit('denied-request', claims, self.link, `requestFullQuality:${r.participantId}`);
+        throw new VisitwireError(ErrorCode.FORBIDDEN, 'only a provider may ask for full quality');
+      }
+      if (!visit.participants.has(r.participantId)) throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such participant');
+      await this.ensureMedia(visit);
+      visit.adaptation?.setFullQuality(participantId, r.participantId, r.enabled);
+      return {} as ClientReplies[N];
+    }
     if (name === 'admit' || name === 'deny') {
       return this.decideAdmission(visit, self, claims, name, (msg as ClientMessage<'admit'>).participantId) as ClientReplies[N];
     }
@@ -140,11 +161,23 @@ export class VisitService {
       case 'pauseProducer':
       case 'resumeProducer': {
         const paused = name === 'pauseProducer';
-        await media.setProducerPaused(participantId, m.producerId as string, paused);
-        const event = { producerId: m.producerId as string, participantId };
-        for (const other of this.others(visit, self)) if (other.admission === 'admitted') other.link.notify(paused ? 'producerPaused' : 'producerResumed', event);
+        const producer = await media.setProducerPaused(participantId, m.producerId as string, paused);
+        const event = { producerId: producer.id, participantId };
+        for (const other of this.others(visit, self)) other.link.notify(paused ? 'producerPaused' : 'producerResumed', event);
+        if (producer.kind === 'video') {
+          for (const p of visit.participants.values()) if (p.admission === 'admitted') p.link.notify(paused ? 'videoPaused' : 'videoResumed', { ...event, reason: 'muted' });
+        }
         return {} as ClientReplies[N];
       }
+      case 'reportViewport': {
+        const r = msg as ClientMessage<'reportViewport'>;
+        if (!media.consumersOf(participantId).some((c) => c.id === r.consumerId)) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown consumer');
+        visit.adaptation?.setViewport(r.consumerId, { width: r.width, height: r.height });
+        return {} as ClientReplies[N];
+      }
+      case 'reportSenderStats':
+        visit.adaptation?.setSenderStats(participantId, msg as ClientMessage<'reportSenderStats'>);
+        return {} as ClientReplies[N];
     }
     throw new VisitwireError(ErrorCode.BAD_REQUEST, `unknown message ${name}`);
   }
@@ -155,6 +188,7 @@ export class VisitService {
     const p = visit?.participants.get(participantId);
     if (!visit || !p) return;
     visit.participants.delete(participantId);
+    visit.adaptation?.forget(participantId);
     if (reason !== 'denied') this.o.audit.record({ action: 'leave', userId: p.userId, role: p.role, visitId, address: p.link.address, node: this.o.nodeId, target: reason });
     void visit.media?.then((media) => {
       if (p.admission === 'admitted') {
@@ -170,6 +204,7 @@ export class VisitService {
     if (visit.participants.size === 0) {
       this.visits.delete(visitId);
       void visit.media?.then((media) => media.close(), () => undefined);
+      this.o.onVisitEnded?.(visitId);
     }
   }
 
@@ -214,9 +249,17 @@ export class VisitService {
   private ensureMedia(visit: Visit): Promise<VisitMedia> {
     if (!visit.media) {
       visit.media = VisitMedia.create(this.o.pool, this.o.media, visit.visitId);
-      visit.media.then((media) => media.on('consumerClosed', (pid, consumerId, producerId) => {
-        visit.participants.get(pid)?.link.notify('consumerClosed', { consumerId, producerId });
-      }), () => { visit.media = undefined; });
+      visit.media.then((media) => {
+        media.on('consumerClosed', (pid, consumerId, producerId) => {
+          visit.participants.get(pid)?.link.notify('consumerClosed', { consumerId, producerId });
+        });
+        const adaptation = new VisitAdaptation(media, {
+          notify: (pid, event, data) => visit.participants.get(pid)?.link.notify(event, data),
+          roleOf: (pid) => visit.participants.get(pid)?.role,
+        }, this.o.policy, this.o.logger.child({ visitId: visit.visitId }));
+        visit.adaptation = adaptation;
+        media.router.observer.once('close', () => adaptation.close());
+      }, () => { visit.media = undefined; });
     }
     return visit.media;
   }
@@ -229,7 +272,10 @@ export class VisitService {
         for (const p of visit.participants.values()) p.link.notify('visitInterrupted', { reason: 'media-worker-died' });
         visit.participants.clear();
         media.close();
-        if (this.visits.get(visit.visitId) === visit) this.visits.delete(visit.visitId);
+        if (this.visits.get(visit.visitId) === visit) {
+          this.visits.delete(visit.visitId);
+          this.o.onVisitEnded?.(visit.visitId);
+        }
       }, () => undefined);
     }
   }

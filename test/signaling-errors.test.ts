@@ -69,6 +69,7 @@ describe('bad and unauthorized messages get an error code and change nothing', (
     const self = patient.events.length;
     expect((await patient.request('admit', { participantId: 'p-anyone' })).error?.code).toBe('FORBIDDEN');
     expect((await patient.request('createTransport', { direction: 'recv' })).error?.code).toBe('NOT_ADMITTED');
+    expect((await patient.request('requestFullQuality', { participantId: 'p-anyone', enabled: true })).error?.code).toBe('FORBIDDEN');
     expect(patient.events.length).toBe(self);
   });
 
@@ -84,6 +85,10 @@ describe('bad and unauthorized messages get an error code and change nothing', (
     ['admitting nobody', 'admit', { participantId: 'p-nobody' }, 'NOT_FOUND'],
     ['an oversized payload', 'produce', { transportId: uuid, kind: 'audio', rtpParameters: { codecs: [{ mimeType: 'x'.repeat(200_000), payloadType: 1, clockRate: 1 }] } }, 'LIMIT_EXCEEDED'],
     ['join twice', 'join', {}, 'ALREADY_JOINED'],
+    ['a viewport for an unknown consumer', 'reportViewport', { consumerId: uuid, width: 320, height: 180 }, 'NOT_FOUND'],
+    ['a negative viewport', 'reportViewport', { consumerId: uuid, width: -1, height: 180 }, 'BAD_REQUEST'],
+    ['a bogus quality limitation', 'reportSenderStats', { qualityLimitationReason: 'gremlins' }, 'BAD_REQUEST'],
+    ['full quality of nobody', 'requestFullQuality', { participantId: 'p-nobody', enabled: true }, 'NOT_FOUND'],
   ])('%s', async (_n, name, payload, code) => {
     expect((await provider.request(name, payload)).error?.code).toBe(code);
   });

@@ -1,0 +1,232 @@
+import type { types } from 'mediasoup';
+import type { Logger } from '../common/logger.ts';
+import type { NetworkQuality, Role, ServerEventName, ServerEvents } from '../signaling/protocol.ts';
+import type { PolicyConfig } from './policy/config.ts';
+import { initialUplinkState, stepUplink, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
+import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
+import { networkQuality, worseQuality } from './policy/network-quality.ts';
+import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
+import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
+
+export interface AdaptationHooks {
+  notify<E extends ServerEventName>(participantId: string, event: E, data: ServerEvents[E]): void;
+  roleOf(participantId: string): Role | undefined;
+}
+
+export interface SenderStats { availableOutgoingBitrate?: number; qualityLimitationReason?: QualityLimitationReason }
+
+type Producer = types.Producer<ProducerMeta>;
+type Consumer = types.Consumer<ConsumerMeta>;
+
+/**
+ * Applies the layer policy (sfu/policy) to one visit's media: once a second,
+ * and when a viewer's input changes, it gathers plain inputs from mediasoup and
+ * the SDKs' reports, asks the pure policy, and applies its decisions.
+ */
+export class VisitAdaptation {
+  private readonly subscribers = new Map<string, SubscriberState>();
+  private readonly uplinks = new Map<string, UplinkState>();
+  private readonly layerUse = new Map<string, UnusedLayersState>();
+  private readonly viewports = new Map<string, { width: number; height: number }>();
+  private readonly fullQuality = new Map<string, Set<string>>();
+  private readonly senderStats = new Map<string, SenderStats>();
+  private readonly quality = new Map<string, NetworkQuality>();
+  private readonly layerBitrates = new Map<string, number[]>();
+  private readonly timer: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    private readonly media: VisitMedia,
+    private readonly hooks: AdaptationHooks,
+    private readonly config: PolicyConfig,
+    private readonly logger: Logger,
+    tickMs = 1000,
+  ) {
+    this.timer = setInterval(() => void this.tick(), tickMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  setViewport(consumerId: string, size: { width: number; height: number }): void {
+    this.viewports.set(consumerId, size);
+  }
+
+  setFullQuality(viewerId: string, participantId: string, enabled: boolean): void {
+    const set = this.fullQuality.get(viewerId) ?? new Set<string>();
+    if (enabled) set.add(participantId);
+    else set.delete(participantId);
+    this.fullQuality.set(viewerId, set);
+  }
+
+  setSenderStats(participantId: string, stats: SenderStats): void {
+    this.senderStats.set(participantId, stats);
+  }
+
+  forget(participantId: string): void {
+    this.subscribers.delete(participantId);
+    this.fullQuality.delete(participantId);
+    this.senderStats.delete(participantId);
+    this.quality.delete(participantId);
+  }
+
+  /** One round: uplinks, then each viewer's layers, then the layers publishers need send. */
+  async tick(nowMs = Date.now()): Promise<void> {
+    if (this.running || this.media.isClosed) return;
+    this.running = true;
+    try {
+      const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
+      await Promise.all(videoProducers.map((p) => this.measureLayers(p)));
+      for (const p of videoProducers) await this.stepUplink(p, nowMs);
+      const wanted = new Map<string, (number | null)[]>();
+      for (const viewerId of this.media.participantIds()) {
+        for (const d of await this.adaptViewer(viewerId, nowMs)) {
+          if (d.kind !== 'video') continue;
+          const producerId = this.media.consumersOf(viewerId).find((c) => c.id === d.consumerId)?.producerId;
+          if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
+        }
+      }
+      for (const p of videoProducers) this.trimLayers(p, wanted.get(p.id) ?? [], nowMs);
+      this.updateQuality();
+    } catch (err) {
+      if (!this.media.isClosed) this.logger.warn({ err }, 'adaptation round failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async measureLayers(producer: Producer): Promise<void> {
+    const stats = await producer.getStats().catch(() => []);
+    const encodings = producer.rtpParameters.encodings ?? [];
+    this.layerBitrates.set(producer.id, encodings.map((e) => {
+      const s = stats.find((x) => (e.rid !== undefined && x.rid === e.rid) || (e.ssrc !== undefined && x.ssrc === e.ssrc)) ?? (encodings.length === 1 ? stats[0] : undefined);
+      return s?.bitrate ?? 0;
+    }));
+  }
+
+  private async stepUplink(producer: Producer, nowMs: number): Promise<void> {
+    const owner = producer.appData.participantId;
+    const state = this.uplinks.get(producer.id) ?? initialUplinkState(nowMs);
+    const stopped = state.mode === 'video-stopped';
+    const stats = this.senderStats.get(owner) ?? {};
+    const { state: next, events } = stepUplink(state, {
+      producerScore: producer.score.find((s) => s.encodingIdx === 0)?.score ?? producer.score[0]?.score,
+      // A browser's send estimate is meaningless while it sends no video: probe by trying video again instead.
+      availableOutgoingBitrate: stopped ? undefined : stats.availableOutgoingBitrate,
+      qualityLimitationReason: stats.qualityLimitationReason,
+      producerPaused: producer.appData.muted === true,
+    }, nowMs, this.config);
+    this.uplinks.set(producer.id, next);
+    for (const e of events) {
+      const enabled = e.to === 'sending';
+      producer.appData.uplinkStopped = !enabled;
+      if (enabled && !producer.appData.muted) await producer.resume();
+      if (!enabled) await producer.pause();
+      this.logger.info({ producerId: producer.id, participantId: owner, enabled }, 'uplink video fallback');
+      this.hooks.notify(owner, 'sendVideo', { producerId: producer.id, enabled, reason: 'sender-network' });
+      const event = { participantId: owner, producerId: producer.id, reason: 'sender-network' as const };
+      for (const id of this.media.participantIds()) this.hooks.notify(id, enabled ? 'videoResumed' : 'videoPaused', event);
+    }
+  }
+
+  private async adaptViewer(viewerId: string, nowMs: number): Promise<ConsumerDecision[]> {
+    const consumers = this.media.consumersOf(viewerId).filter((c) => !c.closed && c.appData.clientReady);
+    if (consumers.length === 0) return [];
+    const result = chooseLayers({
+      nowMs,
+      availableBitrate: this.media.downlinkEstimate(viewerId),
+      consumers: consumers.map((c) => this.consumerInput(viewerId, c)),
+      state: this.subscribers.get(viewerId),
+    }, this.config);
+    this.subscribers.set(viewerId, result.state);
+    for (const d of result.perConsumer) {
+      const consumer = consumers.find((c) => c.id === d.consumerId);
+      if (consumer) await this.apply(consumer, d);
+    }
+    for (const e of result.events) this.announce(viewerId, consumers, e);
+    return result.perConsumer;
+  }
+
+  private consumerInput(viewerId: string, c: Consumer): ConsumerInput {
+    const publisher = c.appData.producerParticipantId;
+    const full = this.fullQuality.get(viewerId)?.has(publisher);
+    const patientForProvider = this.hooks.roleOf(viewerId) === 'provider' && this.hooks.roleOf(publisher) === 'patient';
+    return {
+      consumerId: c.id,
+      kind: c.kind,
+      producerLayerBitrates: this.layerBitrates.get(c.producerId) ?? [],
+      viewport: this.viewports.get(c.id),
+      priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
+      score: c.score.score,
+      // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
+      producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),
+      consumerPausedByApp: false,
+    };
+  }
+
+  private producerMuted(producerId: string): boolean {
+    return this.media.producers().find((p) => p.id === producerId)?.appData.muted === true;
+  }
+
+  private async apply(consumer: Consumer, d: ConsumerDecision): Promise<void> {
+    if (d.paused && !consumer.appData.policyPaused) {
+      consumer.appData.policyPaused = true;
+      await consumer.pause();
+    } else if (!d.paused && consumer.appData.policyPaused) {
+      consumer.appData.policyPaused = false;
+      await consumer.resume();
+    }
+    if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return;
+    const preferred = consumer.preferredLayers;
+    if (preferred?.spatialLayer !== d.spatialLayer || preferred?.temporalLayer !== d.temporalLayer) {
+      await consumer.setPreferredLayers({ spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer });
+    }
+    if (consumer.priority !== d.priority) await consumer.setPriority(d.priority);
+  }
+
+  private announce(viewerId: string, consumers: Consumer[], e: LayerEvent): void {
+    const consumer = consumers.find((c) => c.id === e.consumerId);
+    if (!consumer) return;
+    const participantId = consumer.appData.producerParticipantId;
+    if (e.type === 'layersChanged') {
+      this.hooks.notify(viewerId, 'layersChanged', { participantId, consumerId: consumer.id, spatialLayer: e.spatialLayer, temporalLayer: e.temporalLayer, reason: e.reason });
+      return;
+    }
+    const event = { participantId, producerId: consumer.producerId, viewerId, reason: e.reason };
+    this.hooks.notify(viewerId, e.type, event);
+    this.hooks.notify(participantId, e.type, event);
+  }
+
+  private trimLayers(producer: Producer, wanted: (number | null)[], nowMs: number): void {
+    const layerCount = producer.rtpParameters.encodings?.length ?? 1;
+    if (layerCount < 2) return;
+    const result = activeLayers({ nowMs, layerCount, hasSubscribers: wanted.length > 0, wantedLayers: wanted, state: this.layerUse.get(producer.id) }, this.config);
+    this.layerUse.set(producer.id, result.state);
+    if (!result.changed) return;
+    const spatialLayer = Math.max(0, result.activeLayers.lastIndexOf(true));
+    this.hooks.notify(producer.appData.participantId, 'maxSpatialLayer', { producerId: producer.id, spatialLayer });
+  }
+
+  private updateQuality(): void {
+    for (const id of this.media.participantIds()) {
+      const consumers = this.media.consumersOf(id).filter((c) => c.appData.clientReady);
+      const down = networkQuality({
+        score: consumers.length ? Math.min(...consumers.map((c) => c.score.score)) : undefined,
+        availableBitrate: this.media.downlinkEstimate(id),
+        audioOnly: this.subscribers.get(id)?.downlink.mode === 'audio-only',
+      }, this.config);
+      const video = this.media.producers().find((p) => p.appData.participantId === id && p.kind === 'video');
+      const up = video ? networkQuality({
+        score: video.score.find((s) => s.encodingIdx === 0)?.score,
+        availableBitrate: this.senderStats.get(id)?.availableOutgoingBitrate,
+        audioOnly: this.uplinks.get(video.id)?.mode === 'video-stopped',
+      }, this.config) : down;
+      const quality = consumers.length ? worseQuality(down, up) : up;
+      if (this.quality.get(id) === quality) continue;
+      this.quality.set(id, quality);
+      for (const other of this.media.participantIds()) this.hooks.notify(other, 'networkQuality', { participantId: id, quality });
+    }
+  }
+}
