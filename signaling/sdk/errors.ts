@@ -1,0 +1,34 @@
+import type { ErrorCode } from '../../common/errors.ts';
+
+/**
+ * Codes a `VisitError` carries: the server's codes (from an ack's
+ * `{ error: { code } }` or a refused connection) and the SDK's own.
+ */
+export type VisitErrorCode =
+  | ErrorCode
+  /** The visit was left, denied or closed; nothing more can be sent. */
+  | 'CLOSED'
+  /** A WebRTC transport to the media server failed. */
+  | 'TRANSPORT_FAILED'
+  /** The camera or microphone could not be opened, or the browser cannot do WebRTC. */
+  | 'MEDIA';
+
+/** Every error the SDK reports: a rejected request, a refused connection, a failed transport. */
+export class VisitError extends Error {
+  constructor(
+    readonly code: VisitErrorCode,
+    message: string,
+    /** The message (request) that failed, when one did. */
+    readonly request?: string,
+  ) {
+    super(message);
+    this.name = 'VisitError';
+  }
+}
+
+/** Wraps anything thrown into a VisitError, keeping VisitErrors as they are. */
+export function toVisitError(err: unknown, code: VisitErrorCode = 'INTERNAL'): VisitError {
+  if (err instanceof VisitError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new VisitError(code, message);
+}

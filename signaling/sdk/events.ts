@@ -1,0 +1,41 @@
+import type { Admission, ParticipantInfo } from '../protocol.ts';
+import type { VisitError } from './errors.ts';
+
+export type MediaKind = 'audio' | 'video';
+
+/** A remote participant's track, ready to attach to a `<video>` or `<audio>` element. */
+export interface RemoteTrack {
+  participantId: string;
+  kind: MediaKind;
+  track: MediaStreamTrack;
+  consumerId: string;
+  producerId: string;
+  /** The sender has muted it (see `producerPaused` / `producerResumed`). */
+  paused: boolean;
+}
+
+/** Why the visit's media was lost for a while; the SDK rejoins by itself and then emits `rejoined`. */
+export type InterruptReason = 'media-worker-died' | 'disconnected';
+
+/** Every event a Visit emits, with its payload. */
+export interface VisitEvents {
+  /** Someone was admitted to the visit (also emitted, right after `joinVisit`, for those already in it). */
+  participantJoined: ParticipantInfo;
+  participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'denied' };
+  /** A remote track arrived; attach it now (the SDK resumes the stream right after this event). */
+  track: RemoteTrack;
+  trackEnded: RemoteTrack;
+  /** This participant's admission changed: a waiting patient was admitted or denied. */
+  admission: { admission: Admission };
+  /** For providers and nurses: who is waiting to be admitted. */
+  waitingRoom: { waiting: ParticipantInfo[] };
+  producerPaused: { participantId: string; producerId: string; kind?: MediaKind };
+  producerResumed: { participantId: string; producerId: string; kind?: MediaKind };
+  /** Media was lost (a media worker died, the connection dropped); the SDK is rejoining. */
+  interrupted: { reason: InterruptReason };
+  /** Back in the visit after `interrupted`; published tracks are published again. */
+  rejoined: { admission: Admission };
+  /** The visit is over for this participant: left, denied, or the SDK could not rejoin. */
+  closed: { reason: 'left' | 'denied' | 'failed' };
+  error: VisitError;
+}

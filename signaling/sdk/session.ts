@@ -1,0 +1,188 @@
+import { Device, type types } from 'mediasoup-client';
+import type { ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
+import { VisitError } from './errors.ts';
+import type { MediaKind, RemoteTrack } from './events.ts';
+import type { Signal } from './signal.ts';
+import { SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
+
+type Direction = 'send' | 'recv';
+
+/** A consumed remote track and the mediasoup-client Consumer behind it. */
+export interface Consumed {
+  remote: RemoteTrack;
+  consumer: types.Consumer;
+}
+
+/**
+ * The media of one join: a loaded Device, the send and receive transports
+ * (created when first needed), producers by kind and consumers by producer.
+ * A rejoin throws the session away and makes a new one.
+ */
+export class MediaSession {
+  readonly producers = new Map<MediaKind, Promise<types.Producer>>();
+  /** Consumed producers, by producer id. */
+  readonly consumers = new Map<string, Consumed>();
+  private readonly consuming = new Set<string>();
+  private readonly closedProducers = new Set<string>();
+  private readonly transports: Partial<Record<Direction, Promise<types.Transport>>> = {};
+  private open = true;
+  /** Called when a transport's ICE or DTLS fails. */
+  onTransportFailed: (direction: Direction) => void = () => undefined;
+
+  private constructor(
+    private readonly device: Device,
+    private readonly signal: Signal,
+    private readonly iceServers: RTCIceServer[],
+  ) {}
+
+  static async create(signal: Signal, routerRtpCapabilities: unknown, iceServers: RTCIceServer[]): Promise<MediaSession> {
+    let device: Device;
+    try {
+      device = await Device.factory();
+      await device.load({ routerRtpCapabilities: routerRtpCapabilities as types.RtpCapabilities });
+    } catch (err) {
+      throw new VisitError('MEDIA', `this browser cannot take part in a visit: ${(err as Error).message}`);
+    }
+    return new MediaSession(device, signal, iceServers);
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Publishes a track (VP8 simulcast for video); a second track of a kind replaces the first. */
+  produce(kind: MediaKind, track: MediaStreamTrack, paused: boolean): Promise<types.Producer> {
+    const existing = this.producers.get(kind);
+    if (existing) {
+      return existing.then(async (producer) => {
+        await producer.replaceTrack({ track });
+        return producer;
+      });
+    }
+    const created = (async () => {
+      const transport = await this.transport('send');
+      const source = kind === 'audio' ? 'microphone' : 'camera';
+      const vp8 = this.device.sendRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
+      const producer = await transport.produce(kind === 'video'
+        ? { track, encodings: SIMULCAST_ENCODINGS, codec: vp8, codecOptions: VIDEO_CODEC_OPTIONS, stopTracks: false, appData: { source, paused } }
+        : { track, codecOptions: { opusFec: true }, stopTracks: false, appData: { source, paused } });
+      if (!this.open) {
+        producer.close();
+        throw new VisitError('CLOSED', 'the visit media was closed while publishing');
+      }
+      // The server made it paused (appData.paused); pause the sender here to match.
+      if (paused) producer.pause();
+      return producer;
+    })();
+    this.producers.set(kind, created);
+    created.catch(() => { if (this.producers.get(kind) === created) this.producers.delete(kind); });
+    return created;
+  }
+
+  /**
+   * Subscribes to a remote producer. Resolves undefined when there is nothing
+   * to do: already consumed, closed meanwhile, or this session is over.
+   */
+  async consume(p: ProducerInfo): Promise<Consumed | undefined> {
+    if (!this.open || this.consumers.has(p.producerId) || this.consuming.has(p.producerId) || this.closedProducers.has(p.producerId)) return undefined;
+    this.consuming.add(p.producerId);
+    try {
+      const transport = await this.transport('recv');
+      let info: ConsumerInfo;
+      try {
+        info = await this.signal.request('consume', {
+          transportId: transport.id, producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as never,
+        });
+      } catch (err) {
+        // The producer went away between its announcement and our request: nothing to consume.
+        if (err instanceof VisitError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      }
+      const consumer = await transport.consume({
+        id: info.consumerId, producerId: info.producerId, kind: info.kind,
+        rtpParameters: info.rtpParameters as types.RtpParameters,
+        // One stream per participant: the browser keeps their audio and video in sync.
+        streamId: info.participantId,
+      });
+      if (!this.open || this.closedProducers.has(p.producerId)) {
+        consumer.close();
+        return undefined;
+      }
+      const remote: RemoteTrack = {
+        participantId: info.participantId, kind: info.kind, track: consumer.track,
+        consumerId: consumer.id, producerId: info.producerId, paused: info.producerPaused,
+      };
+      const consumed = { remote, consumer };
+      this.consumers.set(p.producerId, consumed);
+      return consumed;
+    } finally {
+      this.consuming.delete(p.producerId);
+    }
+  }
+
+  /** Stops receiving a producer's track (it closed, or its participant left); returns what ended. */
+  end(producerId: string): Consumed | undefined {
+    this.closedProducers.add(producerId);
+    const consumed = this.consumers.get(producerId);
+    if (!consumed) return undefined;
+    this.consumers.delete(producerId);
+    consumed.consumer.close();
+    return consumed;
+  }
+
+  /** Ends the tracks of one participant; returns what ended. */
+  endParticipant(participantId: string): Consumed[] {
+    return [...this.consumers.values()]
+      .filter((c) => c.remote.participantId === participantId)
+      .map((c) => this.end(c.remote.producerId))
+      .filter((c): c is Consumed => c !== undefined);
+  }
+
+  /** Closes transports, producers (not their tracks) and consumers; returns the remote tracks that ended. */
+  close(): Consumed[] {
+    if (!this.open) return [];
+    this.open = false;
+    const ended = [...this.consumers.values()];
+    this.consumers.clear();
+    for (const c of ended) c.consumer.close();
+    for (const t of Object.values(this.transports)) void t?.then((transport) => transport.close(), () => undefined);
+    return ended;
+  }
+
+  private transport(direction: Direction): Promise<types.Transport> {
+    const existing = this.transports[direction];
+    if (existing) return existing;
+    const created = this.createTransport(direction);
+    this.transports[direction] = created;
+    created.catch(() => { if (this.transports[direction] === created) delete this.transports[direction]; });
+    return created;
+  }
+
+  private async createTransport(direction: Direction): Promise<types.Transport> {
+    const info: TransportInfo = await this.signal.request('createTransport', { direction });
+    if (!this.open) throw new VisitError('CLOSED', 'the visit media was closed');
+    const options: types.TransportOptions = {
+      id: info.id,
+      iceParameters: info.iceParameters as types.IceParameters,
+      iceCandidates: info.iceCandidates as types.IceCandidate[],
+      dtlsParameters: info.dtlsParameters as types.DtlsParameters,
+      iceServers: this.iceServers,
+    };
+    const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.signal.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed' && this.open) this.onTransportFailed(direction);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.signal.request('produce', {
+          transportId: transport.id, kind, rtpParameters: rtpParameters as never,
+          source: appData.source as 'microphone' | 'camera', paused: appData.paused === true,
+        }).then(({ producerId }) => callback({ id: producerId }), errback);
+      });
+    }
+    return transport;
+  }
+}

@@ -1,0 +1,412 @@
+import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.ts';
+import { TypedEmitter } from './emitter.ts';
+import { VisitError, toVisitError } from './errors.ts';
+import type { InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
+import type { ResolvedJoinOptions } from './options.ts';
+import { MediaSession, type Consumed } from './session.ts';
+import type { Signal } from './signal.ts';
+import { CAMERA_CONSTRAINTS, MICROPHONE_CONSTRAINTS } from './simulcast.ts';
+
+type JoinReply = ClientReplies['join'];
+type State = 'joined' | 'rejoining' | 'closed';
+
+/** What `publish` takes per kind: a track, or `true` to open the default camera or microphone. */
+export interface PublishOptions {
+  audio?: MediaStreamTrack | boolean;
+  video?: MediaStreamTrack | boolean;
+}
+
+/** The tracks this participant publishes. */
+export interface LocalTracks {
+  audio?: MediaStreamTrack;
+  video?: MediaStreamTrack;
+}
+
+const KINDS: MediaKind[] = ['audio', 'video'];
+
+/**
+ * One participant's presence in a visit: made by `joinVisit()`. Subscribes to
+ * everyone else by itself; publishes what `publish()` is given; rejoins by
+ * itself when the media is interrupted.
+ */
+export class Visit extends TypedEmitter<VisitEvents> {
+  /** This participant, as the server knows them. */
+  self: ParticipantInfo;
+  /** `waiting` (a patient before admission), `admitted` or `denied`. */
+  admission: Admission;
+  private readonly others = new Map<string, ParticipantInfo>();
+  private waitingList: ParticipantInfo[] = [];
+  private readonly remoteKinds = new Map<string, MediaKind>();
+  private readonly local: LocalTracks = {};
+  private readonly ownTracks = new Set<MediaStreamTrack>();
+  private readonly muted: Record<MediaKind, boolean> = { audio: false, video: false };
+  private state: State = 'joined';
+  /** Server events wait here until the session that should see them is ready. */
+  private inbox: (() => void)[] | null = [];
+  private rejoinTimer?: ReturnType<typeof setTimeout>;
+  private rejoinRunning = false;
+
+  /** @internal Use `joinVisit()`. */
+  constructor(
+    private readonly signal: Signal,
+    private readonly o: ResolvedJoinOptions,
+    reply: JoinReply,
+    private session: MediaSession,
+  ) {
+    super();
+    this.self = reply.self;
+    this.admission = reply.admission;
+    this.adopt(session);
+    this.listen();
+    // Give the app a turn to attach listeners, then report what is already there.
+    setTimeout(() => this.start(reply), 0);
+  }
+
+  /** Admitted participants other than this one. */
+  get participants(): ParticipantInfo[] {
+    return [...this.others.values()];
+  }
+
+  /** For providers and nurses: who waits in the waiting room. */
+  get waiting(): ParticipantInfo[] {
+    return [...this.waitingList];
+  }
+
+  /** Remote tracks being received now. */
+  get remoteTracks(): RemoteTrack[] {
+    return [...this.session.consumers.values()].map((c) => c.remote);
+  }
+
+  /** The tracks being published. */
+  get localTracks(): LocalTracks {
+    return { ...this.local };
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  isMuted(kind: MediaKind): boolean {
+    return this.muted[kind];
+  }
+
+  /**
+   * Publishes the microphone and/or camera: pass tracks, or `true` to open the
+   * default devices. Video goes out as VP8 simulcast in three layers. Publishing
+   * a kind again replaces its track. A waiting patient is refused (NOT_ADMITTED).
+   */
+  async publish(o: PublishOptions): Promise<LocalTracks> {
+    this.assertOpen();
+    const tracks = await this.tracksFor(o);
+    if (this.state === 'rejoining') {
+      // The media is being set up again: these tracks go out with it.
+      for (const [kind, track] of tracks) {
+        const old = this.local[kind];
+        if (old && old !== track && this.ownTracks.delete(old)) old.stop();
+        track.enabled = !this.muted[kind];
+        this.local[kind] = track;
+      }
+      return this.localTracks;
+    }
+    const session = this.session;
+    const previous = { ...this.local };
+    try {
+      for (const [kind, track] of tracks) {
+        track.enabled = !this.muted[kind];
+        this.local[kind] = track;
+      }
+      await Promise.all(tracks.map(([kind, track]) => session.produce(kind, track, this.muted[kind])));
+    } catch (err) {
+      for (const [kind, track] of tracks) {
+        this.local[kind] = previous[kind];
+        if (this.ownTracks.delete(track)) track.stop();
+      }
+      throw toVisitError(err);
+    }
+    for (const [kind] of tracks) {
+      const old = previous[kind];
+      if (old && old !== this.local[kind] && this.ownTracks.delete(old)) old.stop();
+    }
+    return this.localTracks;
+  }
+
+  /** Mutes or unmutes what this participant sends: pauses the producer for everyone and disables the track. */
+  async setMuted(kind: MediaKind, muted: boolean): Promise<void> {
+    this.assertOpen();
+    this.muted[kind] = muted;
+    const track = this.local[kind];
+    if (track) track.enabled = !muted;
+    const producer = await this.session.producers.get(kind)?.catch(() => undefined);
+    if (!producer || producer.closed) return;
+    if (muted) producer.pause();
+    else producer.resume();
+    await this.signal.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
+  }
+
+  /** For providers and nurses: lets a waiting participant in. */
+  async admit(participantId: string): Promise<void> {
+    this.assertOpen();
+    await this.signal.request('admit', { participantId });
+  }
+
+  /** For providers and nurses: turns a waiting participant away. */
+  async deny(participantId: string): Promise<void> {
+    this.assertOpen();
+    await this.signal.request('deny', { participantId });
+  }
+
+  /** Leaves the visit: tells the server, closes all media and the connection. Tracks passed to `publish` keep running. */
+  async leave(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.signal.connected) await this.signal.request('leave', {}).catch(() => undefined);
+    this.close('left');
+  }
+
+  /**
+   * Sends one protocol message as is (see signaling/protocol.ts). For what the
+   * methods above do not cover; answers or rejects with a VisitError.
+   */
+  request<N extends ClientMessageName>(name: N, payload: ClientMessage<N>): Promise<ClientReplies[N]> {
+    this.assertOpen();
+    return this.signal.request(name, payload);
+  }
+
+  private assertOpen(): void {
+    if (this.state === 'closed') throw new VisitError('CLOSED', 'this visit was left or closed');
+  }
+
+  private async tracksFor(o: PublishOptions): Promise<[MediaKind, MediaStreamTrack][]> {
+    const out: [MediaKind, MediaStreamTrack][] = [];
+    const open = { audio: o.audio === true, video: o.video === true };
+    if (open.audio || open.video) {
+      let stream: MediaStream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: open.audio ? MICROPHONE_CONSTRAINTS : false, video: open.video ? CAMERA_CONSTRAINTS : false,
+        });
+      } catch (err) {
+        throw new VisitError('MEDIA', `could not open ${open.video ? 'the camera' : 'the microphone'}: ${(err as Error).message}`);
+      }
+      for (const track of stream.getTracks()) {
+        this.ownTracks.add(track);
+        out.push([track.kind as MediaKind, track]);
+      }
+    }
+    for (const kind of KINDS) {
+      const t = o[kind];
+      if (typeof t === 'object' && t !== null) {
+        if (t.kind !== kind) throw new VisitError('BAD_REQUEST', `publish: ${kind} was given a ${t.kind} track`);
+        out.push([kind, t]);
+      }
+    }
+    return out;
+  }
+
+  // ---- server events ----
+
+  private listen(): void {
+    const on = <E extends keyof ServerEvents>(event: E, handler: (data: ServerEvents[E]) => void) =>
+      this.signal.on(event, (data) => {
+        if (this.state === 'closed') return;
+        if (this.inbox) this.inbox.push(() => handler(data));
+        else handler(data);
+      });
+    on('participantJoined', (p) => this.addParticipant(p));
+    on('participantLeft', ({ participantId, reason }) => {
+      for (const c of this.session.endParticipant(participantId)) this.emit('trackEnded', c.remote);
+      if (this.others.delete(participantId)) this.emit('participantLeft', { participantId, reason });
+    });
+    on('newProducer', (p) => this.subscribe(p));
+    on('producerClosed', ({ producerId }) => this.endTrack(producerId));
+    on('consumerClosed', ({ producerId }) => this.endTrack(producerId));
+    on('producerPaused', (e) => this.onProducerPaused(e.producerId, e.participantId, true));
+    on('producerResumed', (e) => this.onProducerPaused(e.producerId, e.participantId, false));
+    on('waitingRoom', ({ waiting }) => {
+      this.waitingList = waiting;
+      this.emit('waitingRoom', { waiting: this.waiting });
+    });
+    on('admission', (e) => this.onAdmission(e));
+    on('visitInterrupted', ({ reason }) => {
+      if (this.interrupt(reason)) void this.rejoin();
+    });
+
+    const socket = this.signal.socket;
+    socket.on('disconnect', (reason) => {
+      if (this.state === 'closed' || reason === 'io client disconnect') return;
+      this.interrupt('disconnected');
+      // The server hung up on us: socket.io does not retry that by itself.
+      if (reason === 'io server disconnect') socket.connect();
+    });
+    socket.on('connect', () => {
+      if (this.state === 'rejoining') void this.rejoin();
+    });
+    socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+      if (this.state === 'closed' || !err.data?.code) return;
+      // Refused on reconnect (an expired token, say): no point in retrying.
+      this.emit('error', new VisitError(err.data.code as VisitError['code'], err.data.message ?? err.message, 'connect'));
+      this.close('failed');
+    });
+    this.signal.replayBacklog();
+  }
+
+  /** Applies a join reply: participants, waiting room, then subscribes and publishes when admitted. */
+  private start(reply: JoinReply): void {
+    if (this.state === 'closed') return;
+    const present = new Set(reply.participants.map((p) => p.participantId));
+    for (const [id] of this.others) {
+      if (!present.has(id)) {
+        this.others.delete(id);
+        this.emit('participantLeft', { participantId: id, reason: 'disconnected' });
+      }
+    }
+    for (const p of reply.participants) this.addParticipant(p);
+    this.waitingList = reply.waiting;
+    if (reply.waiting.length > 0 || this.self.role === 'provider' || this.self.role === 'nurse') this.emit('waitingRoom', { waiting: this.waiting });
+    const queued = this.inbox ?? [];
+    this.inbox = null;
+    if (this.admission === 'admitted') this.enterMedia(reply.producers);
+    for (const run of queued) if (!this.closed) run();
+  }
+
+  private addParticipant(p: ParticipantInfo): void {
+    if (p.participantId === this.self.participantId || this.others.has(p.participantId)) return;
+    this.others.set(p.participantId, p);
+    this.emit('participantJoined', p);
+  }
+
+  private onAdmission(e: ServerEvents['admission']): void {
+    this.admission = e.admission;
+    if (e.admission === 'denied') {
+      this.emit('admission', { admission: 'denied' });
+      this.close('denied');
+      return;
+    }
+    if (e.admission !== 'admitted') {
+      this.emit('admission', { admission: e.admission });
+      return;
+    }
+    for (const p of e.participants) this.addParticipant(p);
+    this.emit('admission', { admission: 'admitted' });
+    this.enterMedia(e.producers);
+  }
+
+  /** Once admitted: subscribe to everyone, and publish again what was published before a rejoin. */
+  private enterMedia(producers: ProducerInfo[]): void {
+    for (const p of producers) this.subscribe(p);
+    const session = this.session;
+    for (const kind of KINDS) {
+      const track = this.local[kind];
+      if (!track || track.readyState !== 'live' || session.producers.has(kind)) continue;
+      session.produce(kind, track, this.muted[kind]).catch((err) => {
+        if (session.isOpen) this.emit('error', toVisitError(err));
+      });
+    }
+  }
+
+  private subscribe(p: ProducerInfo): void {
+    if (this.admission !== 'admitted' || p.participantId === this.self.participantId) return;
+    this.remoteKinds.set(p.producerId, p.kind);
+    const session = this.session;
+    session.consume(p).then(async (consumed?: Consumed) => {
+      if (!consumed) return;
+      consumed.remote.paused = consumed.remote.paused || p.paused;
+      this.emit('track', consumed.remote);
+      // The app has wired the track: let the media flow.
+      await this.signal.request('resumeConsumer', { consumerId: consumed.remote.consumerId }).catch((err: unknown) => {
+        if (session.isOpen && !(err instanceof VisitError && err.code === 'NOT_FOUND')) throw err;
+      });
+    }).catch((err: unknown) => {
+      if (session.isOpen && this.state !== 'closed') this.emit('error', toVisitError(err));
+    });
+  }
+
+  private endTrack(producerId: string): void {
+    const ended = this.session.end(producerId);
+    this.remoteKinds.delete(producerId);
+    if (ended) this.emit('trackEnded', ended.remote);
+  }
+
+  private onProducerPaused(producerId: string, participantId: string, paused: boolean): void {
+    const consumed = this.session.consumers.get(producerId);
+    if (consumed) consumed.remote.paused = paused;
+    this.emit(paused ? 'producerPaused' : 'producerResumed', { participantId, producerId, kind: this.remoteKinds.get(producerId) });
+  }
+
+  // ---- interruption and rejoin ----
+
+  /** Media is gone: drop the session and wait (events queue) until rejoined. */
+  private interrupt(reason: InterruptReason): boolean {
+    if (this.state !== 'joined') return false;
+    this.state = 'rejoining';
+    this.inbox = [];
+    this.emit('interrupted', { reason });
+    this.endSession();
+    this.rejoinTimer = setTimeout(() => {
+      this.emit('error', new VisitError('TIMEOUT', `could not rejoin the visit within ${this.o.rejoinTimeoutMs} ms`));
+      this.close('failed');
+    }, this.o.rejoinTimeoutMs);
+    return true;
+  }
+
+  private async rejoin(): Promise<void> {
+    if (this.rejoinRunning) return;
+    this.rejoinRunning = true;
+    try {
+      for (let attempt = 0; this.state === 'rejoining' && this.signal.connected; attempt++) {
+        try {
+          const reply = await this.joinAgain();
+          const session = await MediaSession.create(this.signal, reply.routerRtpCapabilities, this.o.iceServers);
+          if (this.state !== 'rejoining') { session.close(); return; }
+          this.adopt(session);
+          this.self = reply.self;
+          this.admission = reply.admission;
+          this.state = 'joined';
+          clearTimeout(this.rejoinTimer);
+          this.emit('rejoined', { admission: reply.admission });
+          this.start(reply);
+          return;
+        } catch (err) {
+          // A worker may still be coming back; try again a little later (the rejoin timer bounds it).
+          await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 4000)));
+        }
+      }
+    } finally {
+      this.rejoinRunning = false;
+    }
+  }
+
+  /** Joins on the same connection; when the server still counts the old membership, leaves it first. */
+  private async joinAgain(): Promise<JoinReply> {
+    try {
+      return await this.signal.request('join', {});
+    } catch (err) {
+      if (!(err instanceof VisitError) || err.code !== 'ALREADY_JOINED') throw err;
+      await this.signal.request('leave', {});
+      return this.signal.request('join', {});
+    }
+  }
+
+  private adopt(session: MediaSession): void {
+    this.session = session;
+    session.onTransportFailed = (direction) => {
+      if (this.session === session) this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS); leave and join again`));
+    };
+  }
+
+  private endSession(): void {
+    for (const c of this.session.close()) this.emit('trackEnded', c.remote);
+    this.remoteKinds.clear();
+  }
+
+  private close(reason: 'left' | 'denied' | 'failed'): void {
+    if (this.state === 'closed') return;
+    this.endSession();
+    this.state = 'closed';
+    clearTimeout(this.rejoinTimer);
+    this.inbox = null;
+    for (const track of this.ownTracks) track.stop();
+    this.ownTracks.clear();
+    this.signal.close();
+    this.emit('closed', { reason });
+  }
+}
