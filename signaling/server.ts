@@ -56,7 +56,11 @@ function onConnection(socket: Socket, o: SignalingOptions): void {
   const log = o.logger.child({ visitId: claims.visit, userId: claims.sub, role: claims.role });
   const link = {
     address: socket.handshake.address,
-    notify: (event: string, data: unknown) => socket.emit(event, data),
+    notify: (event: string, data: unknown) => {
+      // The visit dropped this participant with its media worker: this connection may join again.
+      if (event === 'visitInterrupted') state.participantId = undefined;
+      socket.emit(event, data);
+    },
   };
 
   const run = async (name: ClientMessageName, payload: unknown): Promise<unknown> => {
