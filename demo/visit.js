@@ -23,6 +23,11 @@ const state = {
   errors: [],
   /** Date.now() of milestones. */
   marks: {},
+  /** Adaptation signals as they arrived: videoPaused, videoResumed, layersChanged, networkQuality. */
+  signals: [],
+  /** This participant's own network quality, and whether the SFU stopped its video. */
+  quality: null,
+  ownVideoStopped: false,
 };
 window.visitState = state;
 
@@ -52,8 +57,21 @@ function tileOf(p) {
   tile.dataset.participant = p.participantId;
   tile.innerHTML = '<video autoplay playsinline muted></video><audio autoplay></audio>' +
     '<figcaption></figcaption><span class="badge" data-badge="audio" hidden>mic off</span>' +
+    '<span class="badge quality" data-badge="quality" hidden></span>' +
     '<div class="placeholder">No video</div>';
   tile.querySelector('figcaption').textContent = `${ROLE_NAMES[p.role] ?? p.role} · ${p.userId}`;
+  if (visit?.self.role === 'provider') {
+    const full = Object.assign(document.createElement('button'), { type: 'button', className: 'full-quality', textContent: 'Full quality' });
+    full.setAttribute('aria-pressed', 'false');
+    full.addEventListener('click', async () => {
+      const on = full.getAttribute('aria-pressed') !== 'true';
+      try {
+        await visit.requestFullQuality(p.participantId, on);
+        full.setAttribute('aria-pressed', String(on));
+      } catch (err) { fail(`full quality: ${err.code ?? ''} ${err.message}`); }
+    });
+    tile.append(full);
+  }
   $('tiles').append(tile);
   return tile;
 }
@@ -67,6 +85,8 @@ function attach(remote) {
   p[remote.kind] = true;
   if (remote.kind === 'video') {
     tile.classList.add('has-video');
+    tile.stopObserving?.();
+    tile.stopObserving = visit.observeVideoSize(el, remote.participantId);
     el.requestVideoFrameCallback?.(() => {
       p.firstFrameAt ??= Date.now();
       state.marks.firstRemoteFrame ??= p.firstFrameAt;
@@ -98,6 +118,45 @@ function setPaused(participantId, kind, paused) {
   if (!tile) return;
   if (kind === 'audio') tile.querySelector('[data-badge="audio"]').hidden = !paused;
   else tile.classList.toggle('video-paused', paused);
+}
+
+// ---- adaptation signals ----
+
+const PAUSE_TEXT = {
+  bandwidth: 'Video paused: weak connection. Audio continues.',
+  'sender-network': 'Video paused: their network is weak. Audio continues.',
+  muted: 'Camera off',
+};
+
+function onVideoState(paused, e) {
+  state.signals.push({ type: paused ? 'videoPaused' : 'videoResumed', at: Date.now(), ...e });
+  const self = visit.self.participantId;
+  if (e.participantId === self) {
+    if (e.reason === 'sender-network') {
+      state.ownVideoStopped = paused;
+      notice(paused ? 'Your network cannot carry video right now: audio continues, video comes back when it recovers.' : null, 'warn');
+    }
+    return;
+  }
+  // Someone else's video: shown paused here when it stopped for everyone or for this viewer.
+  if (e.viewerId && e.viewerId !== self) return;
+  const p = state.participants[e.participantId];
+  if (p) p.videoPausedReason = paused ? e.reason : null;
+  const tile = document.querySelector(`.tile[data-participant="${e.participantId}"]`);
+  if (!tile) return;
+  tile.classList.toggle('video-paused', paused);
+  tile.querySelector('.placeholder').textContent = paused ? PAUSE_TEXT[e.reason] ?? 'Video paused' : 'No video';
+}
+
+function onQuality({ participantId, quality }) {
+  state.signals.push({ type: 'networkQuality', at: Date.now(), participantId, quality });
+  if (participantId === visit.self.participantId) { state.quality = quality; return; }
+  const p = state.participants[participantId];
+  if (p) p.quality = quality;
+  const badge = document.querySelector(`.tile[data-participant="${participantId}"] [data-badge="quality"]`);
+  if (!badge) return;
+  badge.hidden = quality === 'excellent' || quality === 'good';
+  badge.textContent = `network ${quality}`;
 }
 
 // ---- waiting room (providers and nurses) ----
@@ -219,6 +278,14 @@ function wire(v) {
   v.on('producerPaused', ({ participantId, kind }) => setPaused(participantId, kind, true));
   v.on('producerResumed', ({ participantId, kind }) => setPaused(participantId, kind, false));
   v.on('waitingRoom', ({ waiting }) => renderWaiting(waiting));
+  v.on('videoPaused', (e) => onVideoState(true, e));
+  v.on('videoResumed', (e) => onVideoState(false, e));
+  v.on('networkQuality', onQuality);
+  v.on('layersChanged', (e) => {
+    state.signals.push({ type: 'layersChanged', at: Date.now(), ...e });
+    const p = state.participants[e.participantId];
+    if (p) p.layer = e.spatialLayer;
+  });
   v.on('admission', ({ admission }) => {
     state.admission = admission;
     if (admission === 'admitted') {

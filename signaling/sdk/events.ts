@@ -1,4 +1,4 @@
-import type { Admission, ParticipantInfo } from '../protocol.ts';
+import type { Admission, NetworkQuality, ParticipantInfo, ServerEvents, VideoStateEvent } from '../protocol.ts';
 import type { VisitError } from './errors.ts';
 
 export type MediaKind = 'audio' | 'video';
@@ -38,4 +38,15 @@ export interface VisitEvents {
   /** The visit is over for this participant: left, denied, or the SDK could not rejoin. */
   closed: { reason: 'left' | 'denied' | 'failed' };
   error: VisitError;
+  /**
+   * A participant's video stopped reaching someone, and why: `bandwidth` (the viewer's
+   * network, `viewerId` says whose), `sender-network` (the publisher's uplink: every
+   * viewer), `muted`. Audio goes on. Emitted to the viewers and to the publisher.
+   */
+  videoPaused: VideoStateEvent;
+  videoResumed: VideoStateEvent;
+  /** The simulcast layer this participant receives of someone's video changed. */
+  layersChanged: ServerEvents['layersChanged'];
+  /** How well a participant's network carries the visit: excellent, good, poor or lost. */
+  networkQuality: { participantId: string; quality: NetworkQuality };
 }

@@ -64,7 +64,7 @@ export class MediaSession {
       const source = kind === 'audio' ? 'microphone' : 'camera';
       const vp8 = this.device.sendRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
       const producer = await transport.produce(kind === 'video'
-        ? { track, encodings: SIMULCAST_ENCODINGS, codec: vp8, codecOptions: VIDEO_CODEC_OPTIONS, stopTracks: false, appData: { source, paused } }
+        ? { track, encodings: SIMULCAST_ENCODINGS, codec: vp8, codecOptions: VIDEO_CODEC_OPTIONS, stopTracks: false, zeroRtpOnPause: true, appData: { source, paused } }
         : { track, codecOptions: { opusFec: true }, stopTracks: false, appData: { source, paused } });
       if (!this.open) {
         producer.close();

@@ -4,6 +4,7 @@ import { VisitError, toVisitError } from './errors.ts';
 import type { InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
 import type { ResolvedJoinOptions } from './options.ts';
 import { MediaSession, type Consumed } from './session.ts';
+import { senderStats } from './sender-stats.ts';
 import type { Signal } from './signal.ts';
 import { CAMERA_CONSTRAINTS, MICROPHONE_CONSTRAINTS } from './simulcast.ts';
 
@@ -23,6 +24,9 @@ export interface LocalTracks {
 }
 
 const KINDS: MediaKind[] = ['audio', 'video'];
+/** How often the publisher reports its uplink to the SFU. */
+const SENDER_STATS_MS = 2000;
+type Size = { width: number; height: number };
 
 /**
  * One participant's presence in a visit: made by `joinVisit()`. Subscribes to
@@ -45,6 +49,11 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private inbox: (() => void)[] | null = [];
   private rejoinTimer?: ReturnType<typeof setTimeout>;
   private rejoinRunning = false;
+  /** The SFU stopped our video: our uplink cannot carry it (audio goes on). */
+  private uplinkStopped = false;
+  /** Rendered sizes of remote videos, by participant; sent again for each new consumer. */
+  private readonly videoSizes = new Map<string, Size>();
+  private readonly statsTimer: ReturnType<typeof setInterval>;
 
   /** @internal Use `joinVisit()`. */
   constructor(
@@ -60,6 +69,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     this.listen();
     // Give the app a turn to attach listeners, then report what is already there.
     setTimeout(() => this.start(reply), 0);
+    this.statsTimer = setInterval(() => void this.reportSenderStats(), SENDER_STATS_MS);
   }
 
   /** Admitted participants other than this one. */
@@ -139,8 +149,37 @@ export class Visit extends TypedEmitter<VisitEvents> {
     const producer = await this.session.producers.get(kind)?.catch(() => undefined);
     if (!producer || producer.closed) return;
     if (muted) producer.pause();
-    else producer.resume();
+    else if (!(kind === 'video' && this.uplinkStopped)) producer.resume();
     await this.signal.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: producer.id });
+  }
+
+  /**
+   * Tells the SFU the size (device pixels) at which a participant's video is
+   * shown, so it never sends a larger layer than the tile shows; 0x0 = hidden.
+   */
+  async setVideoSize(participantId: string, size: Size): Promise<void> {
+    this.assertOpen();
+    const rounded = { width: Math.round(size.width), height: Math.round(size.height) };
+    this.videoSizes.set(participantId, rounded);
+    const consumed = [...this.session.consumers.values()].find((c) => c.remote.participantId === participantId && c.remote.kind === 'video');
+    if (consumed) await this.signal.request('reportViewport', { consumerId: consumed.remote.consumerId, ...rounded });
+  }
+
+  /** Keeps the SFU told of the size at which `element` shows a participant's video; returns a function that stops it. */
+  observeVideoSize(element: HTMLElement, participantId: string): () => void {
+    const observer = new ResizeObserver(([entry]) => {
+      const ratio = globalThis.devicePixelRatio || 1;
+      const box = entry.contentRect;
+      void this.setVideoSize(participantId, { width: box.width * ratio, height: box.height * ratio }).catch(() => undefined);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }
+
+  /** Providers: asks for the best video of a participant (to look closely), until called with `false`. */
+  async requestFullQuality(participantId: string, enabled = true): Promise<void> {
+    this.assertOpen();
+    await this.signal.request('requestFullQuality', { participantId, enabled });
   }
 
   /** For providers and nurses: lets a waiting participant in. */
@@ -226,6 +265,17 @@ export class Visit extends TypedEmitter<VisitEvents> {
       this.emit('waitingRoom', { waiting: this.waiting });
     });
     on('admission', (e) => this.onAdmission(e));
+    on('videoPaused', (e) => this.emit('videoPaused', e));
+    on('videoResumed', (e) => this.emit('videoResumed', e));
+    on('layersChanged', (e) => this.emit('layersChanged', e));
+    on('networkQuality', (e) => this.emit('networkQuality', e));
+    on('sendVideo', ({ producerId, enabled }) => {
+      this.uplinkStopped = !enabled;
+      void this.withVideoProducer(producerId, (p) => (enabled && !this.muted.video ? p.resume() : p.pause()));
+    });
+    on('maxSpatialLayer', ({ producerId, spatialLayer }) => {
+      void this.withVideoProducer(producerId, (p) => p.setMaxSpatialLayer(spatialLayer));
+    });
     on('visitInterrupted', ({ reason }) => {
       if (this.interrupt(reason)) void this.rejoin();
     });
@@ -311,6 +361,8 @@ export class Visit extends TypedEmitter<VisitEvents> {
       if (!consumed) return;
       consumed.remote.paused = consumed.remote.paused || p.paused;
       this.emit('track', consumed.remote);
+      const size = p.kind === 'video' ? this.videoSizes.get(p.participantId) : undefined;
+      if (size) await this.signal.request('reportViewport', { consumerId: consumed.remote.consumerId, ...size }).catch(() => undefined);
       // The app has wired the track: let the media flow.
       await this.signal.request('resumeConsumer', { consumerId: consumed.remote.consumerId }).catch((err: unknown) => {
         if (session.isOpen && !(err instanceof VisitError && err.code === 'NOT_FOUND')) throw err;
@@ -330,6 +382,19 @@ export class Visit extends TypedEmitter<VisitEvents> {
     const consumed = this.session.consumers.get(producerId);
     if (consumed) consumed.remote.paused = paused;
     this.emit(paused ? 'producerPaused' : 'producerResumed', { participantId, producerId, kind: this.remoteKinds.get(producerId) });
+  }
+
+  private async withVideoProducer(producerId: string, act: (p: Awaited<ReturnType<MediaSession['produce']>>) => unknown): Promise<void> {
+    const producer = await this.session.producers.get('video')?.catch(() => undefined);
+    if (producer && !producer.closed && producer.id === producerId) await act(producer);
+  }
+
+  private async reportSenderStats(): Promise<void> {
+    if (this.state !== 'joined' || !this.signal.connected) return;
+    const producer = await this.session.producers.get('video')?.catch(() => undefined);
+    if (!producer || producer.closed || producer.paused) return;
+    const stats = await senderStats(producer).catch(() => undefined);
+    if (stats) await this.signal.request('reportSenderStats', stats).catch(() => undefined);
   }
 
   // ---- interruption and rejoin ----
@@ -403,6 +468,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     this.endSession();
     this.state = 'closed';
     clearTimeout(this.rejoinTimer);
+    clearInterval(this.statsTimer);
     this.inbox = null;
     for (const track of this.ownTracks) track.stop();
     this.ownTracks.clear();
