@@ -2,6 +2,9 @@ import { configFromEnv } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { ROLES, devSecret, mintToken, type Role } from '../common/tokens.ts';
 import { fail, parseOptions } from './args.ts';
+import { runDrain } from './drain.ts';
+import { runNode } from './node.ts';
+import { runRouter } from './router.ts';
 import { startStack } from './stack.ts';
 
 const USAGE = `usage: visitwire <command> [options]
@@ -10,6 +13,14 @@ commands:
   start                  signaling, SFU and the demo in one process (PORT, HOST; see README)
   token --visit V --user U --role R [--residency X] [--ttl SECONDS]
                          print a visit token signed with VISITWIRE_SECRET
+  node --region ID [--redis URL] [--port N] [--host H] [--public-url URL]
+       [--announced-ip IP] [--node-id ID] [--max-visits N]
+                         signaling and SFU as one regional node of a cluster (SIGTERM drains)
+  router --regions FILE [--redis URL] [--geoip FILE.mmdb] [--trust-proxy CIDR,...]
+         [--port N] [--host H] [--default-region ID] [--ice-servers JSON] [--sticky-km KM]
+                         the edge router: GET /v1/route, GET /v1/regions
+  drain <nodeId|nodeUrl> [--redis URL] --token ADMIN_TOKEN
+                         drain a node: it takes no new visits and exits when its visits end
 `;
 
 async function start(): Promise<void> {
@@ -30,6 +41,7 @@ async function start(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  void stack.node.drained.then(() => stop('drained'));
 }
 
 async function token(args: string[]): Promise<void> {
@@ -51,6 +63,9 @@ const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'start') await start();
   else if (command === 'token') await token(rest);
+  else if (command === 'node') await runNode(rest);
+  else if (command === 'router') await runRouter(rest);
+  else if (command === 'drain') await runDrain(rest);
   else if (command === undefined || command === 'help' || command === '--help') process.stdout.write(USAGE);
   else fail(`unknown command ${command}\n${USAGE}`);
 } catch (err) {

@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   VISITWIRE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   VISITWIRE_AUDIT_FILE: z.string().optional(),
   VISITWIRE_DEMO: z.enum(['0', '1']).optional(),
+  REDIS_URL: z.string().optional(),
+  VISITWIRE_REDIS_PREFIX: z.string().min(1).max(64).default('visitwire:'),
 });
 
 export interface MediaConfig {
@@ -46,6 +48,10 @@ export interface Config {
   policy: PolicyConfig;
   auditFile?: string;
   demo?: boolean;
+  /** The cluster registry (`visitwire node`, `router`, `drain`); `--redis` overrides it. */
+  redisUrl?: string;
+  /** Prefix of every registry key in Redis; lets clusters (or test runs) share one Redis. */
+  redisPrefix: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -71,5 +77,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     policy: policyConfigFromEnv(env),
     auditFile: e.VISITWIRE_AUDIT_FILE,
     demo: e.VISITWIRE_DEMO === undefined ? undefined : e.VISITWIRE_DEMO === '1',
+    redisUrl: e.REDIS_URL || undefined,
+    redisPrefix: e.VISITWIRE_REDIS_PREFIX,
   };
 }
