@@ -1,0 +1,331 @@
+/**
+ * A visit participant made of real WebRTC (werift) that speaks visitwire
+ * signaling: joins, waits for admission, publishes, subscribes to everyone
+ * else, measures what it receives, and joins again when it loses its
+ * connection or its media.
+ */
+import type { types } from 'mediasoup';
+import type { ClientReplies, ParticipantInfo, ProducerInfo, Role, ServerEvents } from '../../signaling/protocol.ts';
+import { BotError, botErrorOf } from './errors.ts';
+import { mediaLoop } from './media/media-loop.ts';
+import { subscriptionMetrics, type BotMetrics, type BotState, type SubscriptionMetrics } from './metrics.ts';
+import { Publisher } from './publisher.ts';
+import { SignalingClient } from './signaling-client.ts';
+import { receiveCapabilities, Subscriber } from './subscriber.ts';
+
+export interface BotOptions {
+  /** The node's signaling URL, e.g. http://127.0.0.1:8080 (see loadtest/route.ts to ask the edge router). */
+  url: string;
+  /** A visit token (common/tokens.ts mintToken); its role decides the waiting room and admitting. */
+  token: string;
+  /** What to send; both by default. Video is VP8 in three simulcast layers (180p, 360p, 720p). */
+  publish?: { audio?: boolean; video?: boolean };
+  /** Consume every other participant's producers (default true). */
+  subscribe?: boolean;
+  /** A provider or nurse bot admits everyone in the waiting room (default true). */
+  autoAdmit?: boolean;
+  /** Join again after a lost connection, a failed transport or a visitInterrupted event (default true). */
+  rejoin?: boolean;
+  /** Called every `metricsIntervalMs` (default 1000) and once more on leave. */
+  onMetrics?: (m: BotMetrics) => void;
+  metricsIntervalMs?: number;
+  /** Bound on connect + join + admission + publishing (default 30 s). */
+  joinTimeoutMs?: number;
+  /** Bound on each signaling request and on ICE/DTLS setup (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Size at which this bot "shows" each remote video, reported to the SFU's layer policy (default: none, any layer). */
+  viewport?: { width: number; height: number };
+  /** Local address for ICE (default: 127.0.0.1 when the SFU is on loopback, else all interfaces). */
+  iceAddress?: string;
+  /** Free text carried in metrics, e.g. "visit-3/patient". */
+  label?: string;
+}
+
+export interface Bot {
+  readonly participantId: string;
+  readonly role: Role;
+  /** The latest report (refreshed every metrics interval). */
+  metrics(): BotMetrics;
+  /** Leaves the visit, closes media and the connection. Safe to call twice. */
+  leave(): Promise<void>;
+}
+
+/** Joins a visit as a bot; resolves once admitted and publishing, rejects with a BotError. */
+export async function connectBot(options: BotOptions): Promise<Bot> {
+  const bot = new VisitBot(options);
+  try {
+    await bot.start();
+    return bot;
+  } catch (err) {
+    const e = botErrorOf(err);
+    bot.fail(e);
+    await bot.leave();
+    throw e;
+  }
+}
+
+class VisitBot implements Bot {
+  participantId = '';
+  role: Role = 'patient';
+  private readonly sig: SignalingClient;
+  private readonly began = performance.now();
+  private state: BotState = 'connecting';
+  private joinMs?: number;
+  private admittedMs?: number;
+  private publishMs?: number;
+  private reconnects = 0;
+  private audioOnlyMs = 0;
+  private error?: { code: string; message: string };
+  private publisher?: Publisher;
+  private subscriber?: Subscriber;
+  private admitted = false;
+  private admissionWaiter?: { resolve: (producers: ProducerInfo[]) => void; reject: (err: Error) => void };
+  private readonly admitting = new Set<string>();
+  private waiting: ParticipantInfo[] = [];
+  private videoEnabled = true;
+  private maxSpatialLayer = 2;
+  private earlyAdmission?: ServerEvents['admission'];
+  /** Announced between the join request and admission, consumed once publishing. */
+  private pendingProducers: ProducerInfo[] = [];
+  private leaving = false;
+  private rejoining = false;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private lastTick = performance.now();
+  private latest: BotMetrics;
+
+  constructor(private readonly o: BotOptions) {
+    this.sig = new SignalingClient({ url: o.url, token: o.token, requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
+    this.latest = this.snapshot([]);
+    this.listen();
+  }
+
+  metrics(): BotMetrics {
+    const { participantId, role, state, joinMs, admittedMs, publishMs, reconnects } = this.snapshot([]);
+    return { ...this.latest, participantId, role, state, joinMs, admittedMs, publishMs, reconnects };
+  }
+
+  async start(): Promise<void> {
+    const timeoutMs = this.o.joinTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BotError('TIMEOUT', `not joined and publishing within ${timeoutMs} ms (state ${this.state})`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.sig.connect().then(() => this.joinAndPublish()), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.lastTick = performance.now();
+    this.timer = setInterval(() => void this.tick(), this.o.metricsIntervalMs ?? 1000);
+  }
+
+  async leave(): Promise<void> {
+    if (this.leaving) return;
+    this.leaving = true;
+    clearInterval(this.timer);
+    this.admissionWaiter?.reject(new BotError('LEFT', 'left before admission'));
+    if (this.timer) await this.tick(); // the last interval with media
+    if (this.sig.socket.connected && this.participantId) {
+      await Promise.race([this.sig.request('leave', {}).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    }
+    await this.closeMedia();
+    this.sig.close();
+    if (this.state !== 'failed') this.state = 'left';
+    this.latest = { ...this.metrics(), at: Date.now() };
+    this.o.onMetrics?.(this.latest);
+  }
+
+  /** Marks a bot that could not join, before it leaves. */
+  fail(err: BotError): void {
+    this.state = 'failed';
+    this.error = { code: err.code, message: err.message };
+  }
+
+  private listen(): void {
+    const sig = this.sig;
+    // The admission may overtake the join answer; it is kept until the answer says "waiting".
+    sig.on('admission', (e) => {
+      if (!this.admissionWaiter) this.earlyAdmission = e;
+      else if (e.admission === 'admitted') this.admissionWaiter.resolve(e.producers);
+      else if (e.admission === 'denied') this.admissionWaiter.reject(new BotError('DENIED', 'a provider denied admission'));
+    });
+    sig.on('waitingRoom', (e) => this.admit(e.waiting));
+    sig.on('newProducer', (p) => {
+      if (this.admitted) void this.subscribeTo([p]);
+      else this.pendingProducers.push(p);
+    });
+    sig.on('producerClosed', (e) => this.subscriber?.producerClosed(e.producerId));
+    sig.on('producerPaused', (e) => this.subscriber?.setProducerPaused(e.producerId, true));
+    sig.on('producerResumed', (e) => this.subscriber?.setProducerPaused(e.producerId, false));
+    sig.on('sendVideo', (e) => {
+      this.videoEnabled = e.enabled;
+      this.applyVideoLayers(e.producerId);
+    });
+    sig.on('maxSpatialLayer', (e) => {
+      this.maxSpatialLayer = e.spatialLayer;
+      this.applyVideoLayers(e.producerId);
+    });
+    sig.on('visitInterrupted', () => void this.rejoin('visitInterrupted'));
+    sig.socket.on('disconnect', () => {
+      if (this.leaving || this.state === 'connecting') return;
+      this.state = 'rejoining';
+      void this.closeMedia();
+    });
+    sig.socket.io.on('reconnect', () => void this.rejoin('reconnected'));
+  }
+
+  private async joinAndPublish(): Promise<void> {
+    this.admitted = false;
+    this.earlyAdmission = undefined;
+    this.pendingProducers = [];
+    this.videoEnabled = true;
+    this.maxSpatialLayer = mediaLoop().layers.length - 1;
+    const reply = await this.sig.request('join', {});
+    this.joinMs ??= Math.round(performance.now() - this.began);
+    this.participantId = reply.self.participantId;
+    this.role = reply.self.role;
+    let producers = reply.producers;
+    const early = this.earlyAdmission as ServerEvents['admission'] | undefined; // set by the event handler meanwhile
+    const admission = reply.admission === 'waiting' && early ? early.admission : reply.admission;
+    if (admission === 'waiting') {
+      this.state = 'waiting';
+      producers = await this.waitForAdmission();
+    } else if (reply.admission === 'waiting' && admission === 'admitted') {
+      producers = early?.producers ?? [];
+    } else if (admission === 'denied') {
+      throw new BotError('DENIED', 'admission denied');
+    }
+    this.admitted = true;
+    this.admittedMs ??= Math.round(performance.now() - this.began);
+    this.admit([...reply.waiting, ...this.waiting]);
+    await this.startMedia(reply);
+    this.publishMs ??= Math.round(performance.now() - this.began);
+    this.state = 'joined';
+    await this.subscribeTo([...producers, ...this.pendingProducers]);
+  }
+
+  private waitForAdmission(): Promise<ProducerInfo[]> {
+    return new Promise<ProducerInfo[]>((resolve, reject) => {
+      this.admissionWaiter = { resolve, reject };
+    }).finally(() => { this.admissionWaiter = undefined; });
+  }
+
+  private async startMedia(reply: ClientReplies['join']): Promise<void> {
+    const connectTimeoutMs = this.o.requestTimeoutMs ?? 10_000;
+    const onFailed = (err: Error) => void this.rejoin(err.message);
+    if (this.o.subscribe !== false) {
+      this.subscriber = new Subscriber(this.sig, receiveCapabilities(reply.routerRtpCapabilities as types.RtpCapabilities), {
+        iceAddress: this.o.iceAddress, connectTimeoutMs, viewport: this.o.viewport, onFailed,
+      });
+    }
+    const audio = this.o.publish?.audio ?? true;
+    const video = this.o.publish?.video ?? true;
+    if (!audio && !video) return;
+    this.publisher = await Publisher.start(this.sig, { audio, video, loop: mediaLoop(), iceAddress: this.o.iceAddress, connectTimeoutMs });
+    this.publisher.pc.connectionStateChange.subscribe((s) => { if (s === 'failed') onFailed(new Error('send transport ICE/DTLS failed')); });
+  }
+
+  private async subscribeTo(producers: ProducerInfo[]): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub || producers.length === 0) return;
+    try {
+      await sub.consume(producers);
+    } catch (err) {
+      if (sub !== this.subscriber || this.leaving) return; // a rejoin replaced it
+      const e = botErrorOf(err);
+      this.error = { code: e.code, message: e.message };
+      if (e.code === 'MEDIA_FAILED') void this.rejoin(e.message);
+    }
+  }
+
+  /** Admits who waits; a waitingRoom event may come before the join answer, so the latest list is kept until then. */
+  private admit(waiting: ParticipantInfo[]): void {
+    this.waiting = waiting;
+    if (this.o.autoAdmit === false || (this.role !== 'provider' && this.role !== 'nurse') || !this.admitted) return;
+    for (const w of waiting) {
+      if (this.admitting.has(w.participantId)) continue;
+      this.admitting.add(w.participantId);
+      this.sig.request('admit', { participantId: w.participantId }).catch(() => this.admitting.delete(w.participantId));
+    }
+  }
+
+  /** The uplink fallback and unused layers, as the SFU asked. */
+  private applyVideoLayers(producerId?: string): void {
+    const p = this.publisher;
+    if (!p || (producerId && producerId !== p.producerIds.video)) return;
+    p.pump.setHighestLayer(this.videoEnabled ? this.maxSpatialLayer : -1);
+  }
+
+  private async rejoin(reason: string): Promise<void> {
+    if (this.leaving || this.rejoining || this.o.rejoin === false || this.state === 'connecting') return;
+    this.rejoining = true;
+    this.state = 'rejoining';
+    try {
+      await this.closeMedia();
+      for (let attempt = 0; !this.leaving && this.sig.socket.connected; attempt++) {
+        try {
+          await this.sig.request('leave', {}).catch(() => undefined);
+          await this.joinAndPublish();
+          this.reconnects++;
+          return;
+        } catch (err) {
+          const e = botErrorOf(err);
+          this.error = { code: e.code, message: `rejoin after ${reason}: ${e.message}` };
+          await this.closeMedia();
+          await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
+        }
+      }
+    } finally {
+      this.rejoining = false;
+    }
+  }
+
+  private async closeMedia(): Promise<void> {
+    const { publisher, subscriber } = this;
+    this.publisher = undefined;
+    this.subscriber = undefined;
+    this.admitted = false;
+    await Promise.all([publisher?.close(), subscriber?.close()]);
+  }
+
+  private tick(): Promise<void> {
+    this.ticking ??= this.measure().finally(() => { this.ticking = undefined; });
+    return this.ticking;
+  }
+
+  private async measure(): Promise<void> {
+    const now = performance.now();
+    const subs = [...(this.subscriber?.subscriptions.values() ?? [])].map((s) => subscriptionMetrics(s, now));
+    this.audioOnlyMs += audioOnlyFor(subs, now - this.lastTick);
+    this.lastTick = now;
+    const send = await this.publisher?.stats().catch(() => undefined);
+    this.latest = this.snapshot(subs, send);
+    this.o.onMetrics?.(this.latest);
+  }
+
+  private snapshot(subscriptions: SubscriptionMetrics[], send?: { rttMs?: number; remoteLossRate?: number }): BotMetrics {
+    const pump = this.publisher?.pump;
+    return {
+      at: Date.now(), label: this.o.label, participantId: this.participantId || undefined, role: this.participantId ? this.role : undefined,
+      state: this.state, joinMs: this.joinMs, admittedMs: this.admittedMs, publishMs: this.publishMs, reconnects: this.reconnects,
+      sent: {
+        audio: { ...(pump?.sent.audio ?? { packets: 0, bytes: 0 }) },
+        video: (pump?.sent.video ?? []).map((v) => ({ ...v })),
+        rttMs: send?.rttMs === undefined ? undefined : Math.round(send.rttMs * 100) / 100,
+        remoteLossRate: send?.remoteLossRate,
+      },
+      subscriptions, audioOnlyMs: Math.round(this.audioOnlyMs), error: this.error,
+    };
+  }
+}
+
+/** The part of `intervalMs` during which some participant's audio arrived but their active video did not. */
+function audioOnlyFor(subs: SubscriptionMetrics[], intervalMs: number): number {
+  for (const a of subs) {
+    if (a.kind !== 'audio' || a.closed || a.bitrateBps === 0) continue;
+    const v = subs.find((s) => s.kind === 'video' && s.participantId === a.participantId && !s.closed && !s.producerPaused);
+    if (v && v.bitrateBps === 0) return intervalMs;
+  }
+  return 0;
+}
