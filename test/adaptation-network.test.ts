@@ -1,0 +1,111 @@
+/**
+ * Simulcast layer choice and the audio-only fallbacks on real limited
+ * networks: a provider and a patient, each a headless Chromium in its own
+ * network namespace, with tc rate limits on the patient's downlink and the
+ * provider's uplink. Needs root, iproute2 and iptables; without network
+ * namespaces it fails with the reason (never skips).
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rtpStats, sum, until, type PcWindow } from './helpers/browser.ts';
+import { audioPacketsReceived, inboundVideo, signals, startImpairedVisit, type ImpairedVisit } from './helpers/impaired-visit.ts';
+
+let visit: ImpairedVisit;
+const SLOW = 40_000;
+
+beforeAll(async () => {
+  visit = await startImpairedVisit();
+}, 120_000);
+
+afterAll(async () => {
+  const code = await visit?.close();
+  if (visit?.log.length) console.log(visit.log.slice(-20).join('\n'));
+  expect(code).toBe(0);
+}, 60_000);
+
+const width = async (page: Page) => (await inboundVideo(page))?.frameWidth ?? 0;
+
+/** The counter grows by at least `by` within the wait. */
+async function keepsGrowing(what: string, read: () => Promise<number>, by: number) {
+  const first = await read();
+  await until(`${what} to grow past ${first} + ${by}`, async () => (await read()) >= first + by, SLOW);
+}
+
+describe('layer choice and audio-only fallback on limited networks', () => {
+  it('(a) with no limit, the patient receives the top layer', async () => {
+    await until('1280-wide video at the patient', async () => (await width(visit.patient.page)) >= 1280, SLOW);
+  });
+
+  it('(f) a small rendered size caps the layer', async () => {
+    const { page } = visit.patient;
+    const shrink = (px: number | null) => page.evaluate(([id, w]) => {
+      const el = document.querySelector<HTMLElement>(`.tile[data-participant="${id}"] video`)!;
+      el.style.width = w === null ? '' : `${w}px`;
+      el.style.height = w === null ? '' : `${Math.round((w as number) * 9 / 16)}px`;
+    }, [visit.provider.participantId, px] as const);
+    await shrink(150); // 300 device pixels
+    await until('320-wide video for a 150-px tile', async () => (await width(page)) === 320, SLOW);
+    await keepsGrowing('decoded frames at the small layer', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 20);
+    await shrink(null);
+    await until('the top layer again for the full tile', async () => (await width(page)) >= 1280, SLOW);
+  });
+
+  let switchesAt600 = 0;
+  it('(b) at ~600 kbit/s downlink the patient steps down and video keeps decoding', async () => {
+    const { page, host } = visit.patient;
+    const since = Date.now();
+    host.limitDownlink(600);
+    await until('a middle or low layer at 600 kbit/s', async () => { const w = await width(page); return w > 0 && w <= 640; }, SLOW);
+    await keepsGrowing('decoded frames at 600 kbit/s', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
+    // Under a constant limit the layer settles: no oscillation.
+    await new Promise((r) => setTimeout(r, 10_000));
+    switchesAt600 = (await signals(page, since)).filter((s) => s.type === 'layersChanged').length;
+    expect(switchesAt600).toBeLessThanOrEqual(3);
+  });
+
+  it('(c) at ~80 kbit/s video pauses, audio goes on, and both ends are told why', async () => {
+    const { page, host, participantId } = visit.patient;
+    const since = Date.now();
+    host.limitDownlink(80);
+    const paused = await until('videoPaused (bandwidth) at the patient', async () =>
+      (await signals(page, since)).find((s) => s.type === 'videoPaused' && s.viewerId === participantId), SLOW);
+    expect(paused).toMatchObject({ reason: 'bandwidth', participantId: visit.provider.participantId });
+    const atProvider = await until('videoPaused (bandwidth) at the provider', async () =>
+      (await signals(visit.provider.page, since)).find((s) => s.type === 'videoPaused' && s.viewerId === participantId), SLOW);
+    expect(atProvider.reason).toBe('bandwidth');
+    await keepsGrowing('audio packets at the patient while audio-only', () => audioPacketsReceived(page), 100);
+  });
+
+  it('(d) once the limit is removed, video comes back lowest layer first, without flapping', async () => {
+    const { page, host, participantId } = visit.patient;
+    const since = Date.now();
+    host.limitDownlink();
+    const resumed = await until('videoResumed at the patient', async () =>
+      (await signals(page, since)).find((s) => s.type === 'videoResumed' && s.viewerId === participantId), SLOW);
+    expect(resumed.at - since).toBeLessThan(20_000);
+    await keepsGrowing('decoded frames after the resume', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
+    const steps = (await signals(page, since)).filter((s) => s.type === 'layersChanged' || s.type === 'videoPaused');
+    // Up one layer at a time; never paused again.
+    expect(steps.filter((s) => s.type === 'videoPaused')).toHaveLength(0);
+    const layers = steps.map((s) => s.spatialLayer!);
+    expect(layers).toEqual([...layers].sort((a, b) => a - b));
+  });
+
+  it('(e) when the provider\'s uplink cannot carry video, it stops sending video, the patient is told, audio goes on', async () => {
+    const { page: providerPage, host, participantId } = visit.provider;
+    const since = Date.now();
+    host.limitUplink(100);
+    const stopped = await until('videoPaused (sender-network) at the patient', async () =>
+      (await signals(visit.patient.page, since)).find((s) => s.type === 'videoPaused' && s.reason === 'sender-network'), SLOW);
+    expect(stopped.participantId).toBe(participantId);
+    await until('the provider told to stop its video', async () =>
+      providerPage.evaluate(() => (window as unknown as PcWindow & { visitState: { ownVideoStopped: boolean } }).visitState.ownVideoStopped), SLOW);
+    const videoBytes = async () => sum(await rtpStats(providerPage), 'outbound-rtp', 'video', 'bytesSent');
+    const before = await videoBytes();
+    await keepsGrowing('audio packets at the patient while the provider sends no video', () => audioPacketsReceived(visit.patient.page), 100);
+    expect(await videoBytes() - before).toBeLessThan(20_000);
+    host.limitUplink();
+    await until('video from the provider again after the uplink recovers', async () =>
+      (await signals(visit.patient.page, since)).some((s) => s.type === 'videoResumed' && s.reason === 'sender-network'), 60_000);
+  }, 120_000);
+});

@@ -1,0 +1,98 @@
+/**
+ * A provider and a patient, each a headless Chromium in its own network
+ * namespace (a test host behind real tc limits), in one visit through the
+ * server of `npm start` listening on the lab address. Used by the adaptation
+ * tests and by `npm run bench:adapt`.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, assertBrowserReady, recordPeerConnections, rtpStats, until, visitState, type PcWindow } from './browser.ts';
+import { createTestHost, ensureServerAddress, removeServerAddress, type TestHost } from './netns.ts';
+import { startServer, type RunningStack } from './stack.ts';
+
+export interface Signal { type: string; at: number; participantId?: string; viewerId?: string; reason?: string; spatialLayer?: number; quality?: string }
+
+export interface Side {
+  host: TestHost;
+  browser: Browser;
+  page: Page;
+  participantId: string;
+}
+
+export interface ImpairedVisit {
+  server: RunningStack;
+  provider: Side;
+  patient: Side;
+  log: string[];
+  close(): Promise<number | null>;
+}
+
+export async function startImpairedVisit(env: Record<string, string> = {}): Promise<ImpairedVisit> {
+  assertBrowserReady();
+  const address = ensureServerAddress();
+  const log: string[] = [];
+  const hosts: TestHost[] = [];
+  const browsers: Browser[] = [];
+  let server: RunningStack | undefined;
+  try {
+    server = await startServer({ HOST: address, VISITWIRE_RTC_LISTEN_IP: address, VISITWIRE_WORKERS: '1', ...env });
+    const res = await fetch(`${server.url}/api/demo/visits`, { method: 'POST' });
+    const links = await res.json() as { providerUrl: string; patientUrl: string };
+    const open = async (name: string, link: string) => {
+      const host = createTestHost(name);
+      hosts.push(host);
+      // The lab address is not localhost: let the page use the camera and WebRTC as on https.
+      const args = [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${server!.url}`];
+      const browser = await chromium.launch({ executablePath: host.wrap(CHROMIUM), headless: true, args });
+      browsers.push(browser);
+      // Device pixels twice the CSS size: a remote tile of ~640 CSS px asks for the 720p layer.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
+      await context.addInitScript(recordPeerConnections);
+      const page = await context.newPage();
+      page.on('pageerror', (e) => log.push(`${name} pageerror: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') log.push(`${name}: ${m.text()}`); });
+      await page.goto(`${server!.url}${link}`);
+      const state = await until(`${name} joined`, async () => { const s = await visitState(page); return s.phase === 'joined' && s; });
+      return { host, browser, page, participantId: state.participantId! };
+    };
+    const provider = await open('prov', links.providerUrl);
+    const patient = await open('pat', links.patientUrl);
+    await until('the patient in the waiting room', async () => (await visitState(provider.page)).waiting.length === 1);
+    await provider.page.evaluate((id) => (window as unknown as PcWindow).visit.admit(id), patient.participantId);
+    for (const side of [provider, patient]) {
+      await until('video decoding on both sides', async () => (await inboundVideo(side.page))?.framesDecoded);
+    }
+    const s = server;
+    return {
+      server: s, provider, patient, log,
+      async close() {
+        for (const b of browsers) await b.close().catch(() => undefined);
+        for (const h of hosts) h.destroy();
+        const code = await s.stop();
+        removeServerAddress();
+        return code;
+      },
+    };
+  } catch (err) {
+    for (const b of browsers) await b.close().catch(() => undefined);
+    for (const h of hosts) h.destroy();
+    await server?.stop();
+    removeServerAddress();
+    throw new Error(`${(err as Error).message}\n${log.join('\n')}\n${server?.output().slice(-2000) ?? ''}`);
+  }
+}
+
+/** The one remote video a page receives. */
+export async function inboundVideo(page: Page): Promise<{ frameWidth: number; framesDecoded: number } | undefined> {
+  const v = (await rtpStats(page)).filter((s) => s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded ?? 0) > 0);
+  const best = v.sort((a, b) => (b.framesDecoded ?? 0) - (a.framesDecoded ?? 0))[0];
+  return best && { frameWidth: best.frameWidth ?? 0, framesDecoded: best.framesDecoded ?? 0 };
+}
+
+export async function audioPacketsReceived(page: Page): Promise<number> {
+  return (await rtpStats(page)).filter((s) => s.type === 'inbound-rtp' && s.kind === 'audio').reduce((n, s) => n + (s.packetsReceived ?? 0), 0);
+}
+
+export async function signals(page: Page, since = 0): Promise<Signal[]> {
+  const state = await page.evaluate(() => (window as unknown as PcWindow & { visitState: { signals: Signal[] } }).visitState.signals);
+  return state.filter((s) => s.at >= since);
+}
