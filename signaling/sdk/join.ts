@@ -1,17 +1,26 @@
 import { VisitError, toVisitError } from './errors.ts';
 import { resolveOptions, type JoinOptions } from './options.ts';
+import { findRoute } from './route.ts';
 import { MediaSession } from './session.ts';
 import { Signal } from './signal.ts';
 import { Visit } from './visit.ts';
 
 /**
- * Connects to a visit with a token and joins it. Resolves once joined (a
+ * Connects to a visit with a token and joins it: through the edge router
+ * (`routerUrl`) or straight to a node (`url`). Resolves once joined (a
  * patient may still be waiting: see `visit.admission` and the `admission`
  * event); rejects with a VisitError (the server's code, or TIMEOUT). Events for
  * participants and tracks already in the visit follow right after it resolves.
  */
 export async function joinVisit(options: JoinOptions): Promise<Visit> {
-  const o = resolveOptions(options);
+  let url = options?.url;
+  let iceServers = options?.iceServers;
+  if (options?.routerUrl && typeof options.token === 'string') {
+    const route = await findRoute(options.routerUrl, options.token, options.connectTimeoutMs ?? 15_000);
+    url = route.signalingUrl;
+    iceServers ??= route.iceServers;
+  }
+  const o = resolveOptions({ ...options, url: url as string, iceServers });
   const signal = await Signal.connect(o);
   try {
     const reply = await signal.request('join', {});

@@ -1,7 +1,13 @@
 /** Options of `joinVisit`. */
 export interface JoinOptions {
-  /** The signaling server, e.g. `https://eu1.example.com` (or `location.origin` for the demo). */
-  url: string;
+  /**
+   * The edge router, e.g. `https://route.example.com`: it names the nearest
+   * healthy node for this participant, and the SDK connects there.
+   * Give this or `url`.
+   */
+  routerUrl?: string;
+  /** A node's signaling URL, to connect to directly (or `location.origin` for the demo). */
+  url?: string;
   /** The visit token minted by the app's back end. */
   token: string;
   /** socket.io path on the server; default `/socket.io`. */
@@ -16,10 +22,11 @@ export interface JoinOptions {
   iceServers?: RTCIceServer[];
 }
 
-export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path'>> & Pick<JoinOptions, 'path'>;
+export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path' | 'routerUrl'>> & Pick<JoinOptions, 'path'>;
 
-export function resolveOptions(o: JoinOptions): ResolvedJoinOptions {
-  if (!o || typeof o.url !== 'string' || typeof o.token !== 'string') throw new TypeError('joinVisit needs { url, token }');
+/** Checks the options; `url` is the node to connect to (from the router when `routerUrl` was given). */
+export function resolveOptions(o: JoinOptions & { url: string }): ResolvedJoinOptions {
+  if (!o || typeof o.url !== 'string' || typeof o.token !== 'string') throw new TypeError('joinVisit needs { routerUrl or url, token }');
   return {
     url: o.url,
     token: o.token,
