@@ -5,8 +5,9 @@ import { context, ids, node } from './test-fixtures.ts';
 describe('notDraining', () => {
   it.each([
     ['keeps nodes taking visits', [node('a', 'eu-west'), node('b', 'eu-west')], ['a', 'b']],
-    ['drops a draining node', [node('a', 'eu-west', { draining: true }), node('b', 'eu-west')], ['b']],
-    ['drops a draining visit home too', [node('a', 'eu-west', { draining: true })], []],
+    ['drops a draining node', [node('a', 'eu-west'), node('b', 'eu-west', { draining: true })], ['a']],
+    ['keeps a draining node for the visit it still holds', [node('a', 'eu-west', { draining: true }), node('b', 'eu-west')], ['a', 'b']],
+    ['fails when every node drains and none holds the visit', [node('b', 'eu-west', { draining: true })], []],
   ])('%s', (_name, nodes, expected) => {
     expect(ids(notDraining.apply(nodes, context({ visitHome: 'a' })))).toEqual(expected);
   });

@@ -1,7 +1,10 @@
 import type { NodeFilter } from './types.ts';
 
-/** Keeps nodes that still take visits. */
+/**
+ * Keeps nodes that still take visits. A draining node stays eligible for the
+ * visit it still holds, so that visit's participants are not split across nodes.
+ */
 export const notDraining: NodeFilter = {
   failure: 'all-draining',
-  apply: (nodes) => nodes.filter((n) => !n.draining),
+  apply: (nodes, ctx) => nodes.filter((n) => !n.draining || n.nodeId === ctx.visitHome),
 };
