@@ -12,7 +12,8 @@ COPY . .
 # The mediasoup worker: mediasoup's prebuilt download, else the offline build
 # (scripts/prepare.mjs installs the Debian packages it needs, as root here).
 RUN node scripts/prepare.mjs && rm -rf /var/cache/visitwire/build /var/lib/apt/lists/*
-ENV HOST=0.0.0.0 VISITWIRE_RTC_LISTEN_IP=0.0.0.0
+# No demo (it mints tokens for anyone) unless VISITWIRE_DEMO=1 is passed.
+ENV HOST=0.0.0.0 VISITWIRE_RTC_LISTEN_IP=0.0.0.0 VISITWIRE_DEMO=0
 EXPOSE 8080 40000-40007/udp 40000-40007/tcp
 ENTRYPOINT ["node", "bin/visitwire.mjs"]
 CMD ["start"]

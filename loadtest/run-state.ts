@@ -25,6 +25,9 @@ export interface SubscriptionRecord {
   packets: number;
   packetsLost: number;
   jitterMs: number;
+  closed: boolean;
+  /** Date.now() of the latest report in which packets had arrived since the one before. */
+  flowingAt?: number;
   /** Each change of received resolution, from the first key frame. */
   layers: LayerSpan[];
 }
@@ -61,6 +64,7 @@ export interface TimelinePoint {
 }
 
 const FRESH_MS = 3000;
+const FLOW_GRACE_MS = 2500;
 
 export class RunState {
   readonly bots = new Map<string, BotRecord>();
@@ -111,12 +115,13 @@ export class RunState {
     for (const s of m.subscriptions) {
       let r = b.subscriptions.get(s.consumerId);
       if (!r) {
-        r = { kind: s.kind, participantId: s.participantId, packets: 0, packetsLost: 0, jitterMs: 0, layers: [] };
+        r = { kind: s.kind, participantId: s.participantId, packets: 0, packetsLost: 0, jitterMs: 0, closed: false, layers: [] };
         b.subscriptions.set(s.consumerId, r);
       }
       this.lost[s.kind] += Math.max(0, s.packetsLost - r.packetsLost);
       this.received[s.kind] += Math.max(0, s.packets - r.packets);
-      Object.assign(r, { firstPacketMs: s.firstPacketMs, packets: s.packets, packetsLost: s.packetsLost, jitterMs: s.jitterMs });
+      if (s.packets > r.packets) r.flowingAt = m.at;
+      Object.assign(r, { firstPacketMs: s.firstPacketMs, packets: s.packets, packetsLost: s.packetsLost, jitterMs: s.jitterMs, closed: s.closed });
       if (s.packets > 0) {
         r.first ??= { t, bytes: s.bytes };
         r.last = { t, bytes: s.bytes };
@@ -128,13 +133,18 @@ export class RunState {
     }
   }
 
-  /** Whether every participant of the visit is joined and receives every expected kind from every other one. */
+  /**
+   * Whether every participant of the visit is joined and receives every
+   * expected kind from every other one: media arrived within the last
+   * FLOW_GRACE_MS, so one empty report (a slow bot) does not count as a drop.
+   */
   visitUp(v: VisitPlan, now = Date.now()): boolean {
-    const ms = v.participants.map((p) => this.bots.get(p.botId)?.metrics);
-    if (ms.some((m) => !m || m.state !== 'joined' || now - m.at > FRESH_MS || !m.participantId)) return false;
+    const bots = v.participants.map((p) => this.bots.get(p.botId)!);
+    if (bots.some((b) => !b.metrics || b.metrics.state !== 'joined' || !b.metrics.participantId || now - b.metrics.at > FRESH_MS)) return false;
     const kinds = expectedKinds(this.profile);
-    return ms.every((m) => ms.every((other) => other === m || kinds.every((kind) =>
-      m!.subscriptions.some((s) => s.participantId === other!.participantId && s.kind === kind && !s.closed && s.bitrateBps > 0))));
+    const flowing = (b: BotRecord, from: string, kind: Kind) => [...b.subscriptions.values()].some((s) =>
+      s.participantId === from && s.kind === kind && !s.closed && s.flowingAt !== undefined && now - s.flowingAt <= FLOW_GRACE_MS);
+    return bots.every((b) => bots.every((other) => other === b || kinds.every((kind) => flowing(b, other.metrics!.participantId!, kind))));
   }
 
   onNodeSample(s: NodeSample): void {
