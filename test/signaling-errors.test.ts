@@ -4,20 +4,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, TEST_SECRET, type RunningStack } from './helpers/stack.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
 import { audioRtpParameters } from './helpers/fake-media.ts';
+import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 
 let server: RunningStack;
 let provider: TestClient;
 let patient: TestClient;
 const visit = 'visit-bad-input';
+/** A visit beside the bad input, with real WebRTC media both ways (werift bots). */
+let beside: Bot[] = [];
+const received = () => beside.flatMap((b) => b.metrics().subscriptions).map((s) => `${s.kind}:${s.packets}`);
+const packetsOf = (kind: 'audio' | 'video') => beside.map((b) => b.metrics().subscriptions.filter((s) => s.kind === kind).reduce((n, s) => n + s.packets, 0));
 
 beforeAll(async () => {
   server = await startServer();
+  const bot = async (user: string, role: 'provider' | 'patient') =>
+    connectBot({ url: server.url, token: await server.token({ visit: 'visit-beside', user, role }) });
+  beside = [await bot('dr-beside', 'provider'), await bot('pt-beside', 'patient')];
+  for (let waited = 0; Math.min(...packetsOf('video'), ...packetsOf('audio')) === 0; waited += 100) {
+    if (waited > 20_000) throw new Error(`no media in the visit beside: ${received().join(' ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   provider = await connectClient(server.url, await server.token({ visit, user: 'dr-1', role: 'provider' }));
   expect((await provider.request('join', {})).data.admission).toBe('admitted');
   patient = await connectClient(server.url, await server.token({ visit, user: 'pt-1', role: 'patient' }));
   expect((await patient.request('join', {})).data.admission).toBe('waiting');
 });
 afterAll(async () => {
+  for (const b of beside) await b.leave();
   provider?.close();
   patient?.close();
   expect(await server.stop()).toBe(0);
@@ -102,10 +115,13 @@ describe('bad and unauthorized messages get an error code and change nothing', (
     expect(ok.data.producerId).toMatch(/-/);
   });
 
-  it('leaves the connections and the visit as they were', async () => {
+  it('leaves the connections and the visit as they were, and the visit beside keeps its media flowing', async () => {
     expect(provider.socket.connected && patient.socket.connected && other.socket.connected).toBe(true);
     const health = await (await fetch(`${server.url}/healthz`)).json();
-    expect(health).toMatchObject({ status: 'ok', visits: 1, participants: 2 });
+    expect(health).toMatchObject({ status: 'ok', visits: 2, participants: 4 });
+    const [audio, video] = [packetsOf('audio'), packetsOf('video')];
+    await expect.poll(() => packetsOf('audio').every((n, i) => n > audio[i] + 50) && packetsOf('video').every((n, i) => n > video[i] + 20),
+      { timeout: 15_000, message: `media beside: ${received().join(' ')}` }).toBe(true);
     // The patient still waits, and the provider still admits.
     const waiting = provider.events.filter((e) => e.event === 'waitingRoom').at(-1)?.data.waiting;
     expect(waiting).toHaveLength(1);
