@@ -117,5 +117,11 @@ if (!best) {
   console.log(`SFU CPU per visit: ${perVisit.toFixed(2)}% of a core (mediasoup workers alone ${(best.cpu.sfuWorkers / v).toFixed(2)}%); bots per visit ${(bots / v).toFixed(2)}%`);
   console.log(`per core, at that rate: ~${Math.floor(100 / perVisit)} visits (~${Math.floor((100 / perVisit) * 4)} consumers) if the SFU had the core to itself;`
     + ` 3,000 concurrent visits would need ~${Math.ceil((3000 * perVisit) / 100)} SFU cores (mediasoup's guide: ~500 consumers per worker core)`);
+  // The SFU lowers layers when receivers fall behind, so the count above may hold at reduced video quality.
+  const full = trials.filter((t) => t.pass && (t.report.tracks.video.bitrateBps.mean ?? 0) >= 1_000_000).sort((a, b) => b.visits - a.visits)[0];
+  if (full) {
+    const fullSfu = (full.cpu.node + full.cpu.sfuWorkers) / full.visits;
+    console.log(`most visits held with video at 1 Mbps or more per subscriber (mostly 720p): ${full.visits}; SFU CPU per visit there ${fullSfu.toFixed(2)}% (~${Math.floor(100 / fullSfu)} visits per core), bots ${((full.cpu.bots + full.cpu.coordinator) / full.visits).toFixed(2)}%`);
+  }
 }
 process.exit(0);

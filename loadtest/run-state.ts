@@ -26,6 +26,7 @@ export interface SubscriptionRecord {
   packetsLost: number;
   jitterMs: number;
   closed: boolean;
+  producerPaused: boolean;
   /** Date.now() of the latest report in which packets had arrived since the one before. */
   flowingAt?: number;
   /** Each change of received resolution, from the first key frame. */
@@ -115,13 +116,13 @@ export class RunState {
     for (const s of m.subscriptions) {
       let r = b.subscriptions.get(s.consumerId);
       if (!r) {
-        r = { kind: s.kind, participantId: s.participantId, packets: 0, packetsLost: 0, jitterMs: 0, closed: false, layers: [] };
+        r = { kind: s.kind, participantId: s.participantId, packets: 0, packetsLost: 0, jitterMs: 0, closed: false, producerPaused: false, layers: [] };
         b.subscriptions.set(s.consumerId, r);
       }
       this.lost[s.kind] += Math.max(0, s.packetsLost - r.packetsLost);
       this.received[s.kind] += Math.max(0, s.packets - r.packets);
       if (s.packets > r.packets) r.flowingAt = m.at;
-      Object.assign(r, { firstPacketMs: s.firstPacketMs, packets: s.packets, packetsLost: s.packetsLost, jitterMs: s.jitterMs, closed: s.closed });
+      Object.assign(r, { firstPacketMs: s.firstPacketMs, packets: s.packets, packetsLost: s.packetsLost, jitterMs: s.jitterMs, closed: s.closed, producerPaused: s.producerPaused });
       if (s.packets > 0) {
         r.first ??= { t, bytes: s.bytes };
         r.last = { t, bytes: s.bytes };
@@ -142,8 +143,9 @@ export class RunState {
     const bots = v.participants.map((p) => this.bots.get(p.botId)!);
     if (bots.some((b) => !b.metrics || b.metrics.state !== 'joined' || !b.metrics.participantId || now - b.metrics.at > FRESH_MS)) return false;
     const kinds = expectedKinds(this.profile);
+    // Video its publisher paused (muted) does not count against the visit; video the SFU paused (audio-only fallback) does.
     const flowing = (b: BotRecord, from: string, kind: Kind) => [...b.subscriptions.values()].some((s) =>
-      s.participantId === from && s.kind === kind && !s.closed && s.flowingAt !== undefined && now - s.flowingAt <= FLOW_GRACE_MS);
+      s.participantId === from && s.kind === kind && !s.closed && (s.producerPaused || (s.flowingAt !== undefined && now - s.flowingAt <= FLOW_GRACE_MS)));
     return bots.every((b) => bots.every((other) => other === b || kinds.every((kind) => flowing(b, other.metrics!.participantId!, kind))));
   }
 

@@ -5,7 +5,7 @@ import type { BotRecord, BotStatus, RunState, SubscriptionRecord, TimelinePoint 
 import { dist, type Dist } from './stats.ts';
 
 /** Seconds after every bot has joined or failed before the hold (where the pass mark is judged) begins. */
-export const SETTLE_SECONDS = 3;
+export const SETTLE_SECONDS = 5;
 
 export interface TrackSummary {
   subscriptions: number;

@@ -172,7 +172,8 @@ class VisitBot implements Bot {
       this.state = 'rejoining';
       void this.closeMedia();
     });
-    sig.socket.io.on('reconnect', () => void this.rejoin('reconnected'));
+    // After the first connection, every connect is socket.io's reconnection: the server dropped us meanwhile.
+    sig.socket.on('connect', () => { if (this.state === 'rejoining') void this.rejoin('reconnected'); });
   }
 
   private async joinAndPublish(): Promise<void> {
