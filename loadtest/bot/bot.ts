@@ -9,7 +9,7 @@ import type { ClientReplies, ParticipantInfo, ProducerInfo, Role, ServerEvents }
 import { BotError, botErrorOf } from './errors.ts';
 import { mediaLoop } from './media/media-loop.ts';
 import { subscriptionMetrics, type BotMetrics, type BotState, type SubscriptionMetrics } from './metrics.ts';
-import { Publisher } from './publisher.ts';
+import { Publisher, type SendStats } from './publisher.ts';
 import { SignalingClient } from './signaling-client.ts';
 import { receiveCapabilities, Subscriber } from './subscriber.ts';
 
@@ -44,7 +44,7 @@ export interface BotOptions {
 export interface Bot {
   readonly participantId: string;
   readonly role: Role;
-  /** The latest report (refreshed every metrics interval). */
+  /** Counters as of now; bitrates, loss rates and RTT as of the latest metrics interval. */
   metrics(): BotMetrics;
   /** Leaves the visit, closes media and the connection. Safe to call twice. */
   leave(): Promise<void>;
@@ -92,24 +92,25 @@ class VisitBot implements Bot {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private lastTick = performance.now();
-  private latest: BotMetrics;
+  private sendStats?: SendStats;
+  private lastSubscriptions: SubscriptionMetrics[] = [];
 
   constructor(private readonly o: BotOptions) {
     this.sig = new SignalingClient({ url: o.url, token: o.token, requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
-    this.latest = this.snapshot([]);
     this.listen();
   }
 
   metrics(): BotMetrics {
-    const { participantId, role, state, joinMs, admittedMs, publishMs, reconnects } = this.snapshot([]);
-    return { ...this.latest, participantId, role, state, joinMs, admittedMs, publishMs, reconnects };
+    return this.snapshot();
   }
 
   async start(): Promise<void> {
     const timeoutMs = this.o.joinTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BotError('TIMEOUT', `not joined and publishing within ${timeoutMs} ms (state ${this.state})`)), timeoutMs);
+      timer = setTimeout(() => reject(!this.sig.socket.connected && this.state === 'connecting'
+        ? new BotError('CONNECT_FAILED', `no signaling connection to ${this.o.url} within ${timeoutMs} ms: ${this.sig.lastConnectError ?? 'no answer'}`)
+        : new BotError('TIMEOUT', `not joined and publishing within ${timeoutMs} ms (state ${this.state})`)), timeoutMs);
     });
     try {
       await Promise.race([this.sig.connect().then(() => this.joinAndPublish()), timeout]);
@@ -132,8 +133,7 @@ class VisitBot implements Bot {
     await this.closeMedia();
     this.sig.close();
     if (this.state !== 'failed') this.state = 'left';
-    this.latest = { ...this.metrics(), at: Date.now() };
-    this.o.onMetrics?.(this.latest);
+    this.o.onMetrics?.(this.snapshot());
   }
 
   /** Marks a bot that could not join, before it leaves. */
@@ -183,6 +183,7 @@ class VisitBot implements Bot {
     this.videoEnabled = true;
     this.maxSpatialLayer = mediaLoop().layers.length - 1;
     const reply = await this.sig.request('join', {});
+    this.stopIfLeaving();
     this.joinMs ??= Math.round(performance.now() - this.began);
     this.participantId = reply.self.participantId;
     this.role = reply.self.role;
@@ -197,13 +198,22 @@ class VisitBot implements Bot {
     } else if (admission === 'denied') {
       throw new BotError('DENIED', 'admission denied');
     }
+    this.stopIfLeaving();
     this.admitted = true;
     this.admittedMs ??= Math.round(performance.now() - this.began);
     this.admit([...reply.waiting, ...this.waiting]);
     await this.startMedia(reply);
+    if (this.leaving) {
+      await this.closeMedia(); // leave() ran while publishing started (a join timeout)
+      this.stopIfLeaving();
+    }
     this.publishMs ??= Math.round(performance.now() - this.began);
     this.state = 'joined';
     await this.subscribeTo([...producers, ...this.pendingProducers]);
+  }
+
+  private stopIfLeaving(): void {
+    if (this.leaving) throw new BotError('LEFT', 'left while joining');
   }
 
   private waitForAdmission(): Promise<ProducerInfo[]> {
@@ -297,16 +307,23 @@ class VisitBot implements Bot {
 
   private async measure(): Promise<void> {
     const now = performance.now();
-    const subs = [...(this.subscriber?.subscriptions.values() ?? [])].map((s) => subscriptionMetrics(s, now));
+    for (const s of this.subscriber?.subscriptions.values() ?? []) s.lastSample = s.stats.sample(now);
+    const subs = this.subscriptionMetrics();
     this.audioOnlyMs += audioOnlyFor(subs, now - this.lastTick);
     this.lastTick = now;
-    const send = await this.publisher?.stats().catch(() => undefined);
-    this.latest = this.snapshot(subs, send);
-    this.o.onMetrics?.(this.latest);
+    this.sendStats = (await this.publisher?.stats().catch(() => undefined)) ?? this.sendStats;
+    this.o.onMetrics?.(this.snapshot());
   }
 
-  private snapshot(subscriptions: SubscriptionMetrics[], send?: { rttMs?: number; remoteLossRate?: number }): BotMetrics {
+  private subscriptionMetrics(): SubscriptionMetrics[] {
+    if (this.subscriber) this.lastSubscriptions = [...this.subscriber.subscriptions.values()].map(subscriptionMetrics);
+    return this.lastSubscriptions;
+  }
+
+  /** A report; the subscriptions of the last session stay visible while the bot rejoins or after it left. */
+  private snapshot(subscriptions = this.subscriptionMetrics()): BotMetrics {
     const pump = this.publisher?.pump;
+    const send = this.sendStats;
     return {
       at: Date.now(), label: this.o.label, participantId: this.participantId || undefined, role: this.participantId ? this.role : undefined,
       state: this.state, joinMs: this.joinMs, admittedMs: this.admittedMs, publishMs: this.publishMs, reconnects: this.reconnects,

@@ -17,9 +17,9 @@ export interface SubscriptionMetrics {
   bytes: number;
   /** Cumulative packets lost after retransmission (RFC 3550 counting, never negative). */
   packetsLost: number;
-  /** Since the previous report. */
+  /** Over the latest metrics interval. */
   bitrateBps: number;
-  /** Since the previous report, 0..1. */
+  /** Over the latest metrics interval, 0..1. */
   lossRate: number;
   jitterMs: number;
   /** Video: the resolution of the latest key frame received, which tells the simulcast layer. */
@@ -64,8 +64,9 @@ export interface BotMetrics {
   error?: { code: string; message: string };
 }
 
-export function subscriptionMetrics(s: Subscription, now: number): SubscriptionMetrics {
-  const sample = s.stats.sample(now);
+/** Cumulative counters as of now; bitrate and loss rate of the latest interval (`s.lastSample`). */
+export function subscriptionMetrics(s: Subscription): SubscriptionMetrics {
+  const sample = s.lastSample ?? { bitrateBps: 0, lossRate: 0 };
   return {
     consumerId: s.consumerId,
     producerId: s.producerId,

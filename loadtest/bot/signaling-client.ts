@@ -14,6 +14,9 @@ export interface SignalingOptions {
 
 export class SignalingClient {
   readonly socket: Socket;
+  /** The latest connect error, for a bot that gives up connecting. */
+  lastConnectError?: string;
+  private abortConnect?: () => void;
 
   constructor(private readonly o: SignalingOptions) {
     this.socket = io(o.url, {
@@ -31,12 +34,14 @@ export class SignalingClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new BotError('TIMEOUT', `signaling did not connect in ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
       const onError = (err: Error & { data?: { code?: string; message?: string } }) => {
+        this.lastConnectError = err.message;
         // A refusal by the server's middleware ends the attempt; transport errors are retried by socket.io.
         if (err.data?.code) done(new BotError(err.data.code, err.data.message ?? err.message));
         else if (!this.socket.active) done(new BotError('CONNECT_FAILED', err.message));
       };
       const done = (err?: BotError) => {
         clearTimeout(timer);
+        this.abortConnect = undefined;
         this.socket.off('connect', onConnect);
         this.socket.off('connect_error', onError);
         if (err) {
@@ -47,6 +52,7 @@ export class SignalingClient {
       const onConnect = () => done();
       this.socket.on('connect', onConnect);
       this.socket.on('connect_error', onError);
+      this.abortConnect = () => done(new BotError('CONNECT_FAILED', 'closed while connecting'));
       this.socket.connect();
     });
   }
@@ -67,6 +73,7 @@ export class SignalingClient {
   }
 
   close(): void {
+    this.abortConnect?.();
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }

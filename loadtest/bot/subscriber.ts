@@ -12,7 +12,7 @@ import { BotError } from './errors.ts';
 import { connected, createPeer } from './peer.ts';
 import { consumeOffer, localDtls, remoteTransport, type OfferedConsumer, type RemoteTransport } from './sdp.ts';
 import type { SignalingClient } from './signaling-client.ts';
-import { StreamStats } from './stream-stats.ts';
+import { StreamStats, type StreamSample } from './stream-stats.ts';
 import { TwccFeedback } from './twcc-feedback.ts';
 import { keyFrameResolution } from './media/vp8-rtp.ts';
 
@@ -25,6 +25,8 @@ export interface Subscription {
   consumerId: string;
   ssrc: number;
   stats: StreamStats;
+  /** Bitrate and loss of the latest metrics interval. */
+  lastSample?: StreamSample;
   /** performance.now() when the bot asked to consume. */
   requestedAt: number;
   firstPacketAt?: number;
