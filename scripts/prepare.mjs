@@ -19,7 +19,7 @@ const log = (msg) => console.error(`[prepare] ${msg}`);
 
 const WORKER_BUILD_APT = ['build-essential', 'pkg-config', 'python3', 'python3-venv', 'python3-pip', 'libssl-dev',
   'libuv1-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler'];
-const TEST_APT = ['chromium', 'iproute2', 'iptables', 'procps'];
+const TEST_APT = ['chromium', 'iproute2', 'iptables', 'procps', 'util-linux'];
 
 function missingDebs(pkgs) {
   return pkgs.filter((p) => {

@@ -14,7 +14,8 @@ let visit: ImpairedVisit;
 const SLOW = 40_000;
 
 beforeAll(async () => {
-  visit = await startImpairedVisit();
+  // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
+  visit = await startImpairedVisit({ VISITWIRE_UNUSED_LAYER_MS: '3000' });
 }, 120_000);
 
 afterAll(async () => {
@@ -36,7 +37,7 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     await until('1280-wide video at the patient', async () => (await width(visit.patient.page)) >= 1280, SLOW);
   });
 
-  it('(f) a small rendered size caps the layer', async () => {
+  it('(f) a small rendered size caps the layer, and the publisher stops sending the layers nobody receives', async () => {
     const { page } = visit.patient;
     const shrink = (px: number | null) => page.evaluate(([id, w]) => {
       const el = document.querySelector<HTMLElement>(`.tile[data-participant="${id}"] video`)!;
@@ -46,6 +47,14 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     await shrink(150); // 300 device pixels
     await until('320-wide video for a 150-px tile', async () => (await width(page)) === 320, SLOW);
     await keepsGrowing('decoded frames at the small layer', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 20);
+    const sentByLayer = async () => (await rtpStats(visit.provider.page)).filter((s) => s.type === 'outbound-rtp' && s.kind === 'video')
+      .sort((a, b) => String(a.rid).localeCompare(String(b.rid))).map((s) => s.bytesSent ?? 0);
+    await until('the provider sending only its lowest layer', async () => {
+      const before = await sentByLayer();
+      await new Promise((r) => setTimeout(r, 2000));
+      const after = await sentByLayer();
+      return after.length === 3 && after[0] > before[0] + 5000 && after[1] - before[1] < 2000 && after[2] - before[2] < 2000;
+    }, SLOW);
     await shrink(null);
     await until('the top layer again for the full tile', async () => (await width(page)) >= 1280, SLOW);
   });

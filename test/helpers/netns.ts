@@ -19,7 +19,7 @@ const tryRun = (cmd: string, args: string[]) => { try { sh(cmd, args); } catch {
 
 export function assertNetworkLab(): void {
   if (process.getuid?.() !== 0) throw new Error('network-limit tests need root (they create network namespaces and tc limits)');
-  for (const tool of ['ip', 'tc', 'iptables']) {
+  for (const tool of ['ip', 'tc', 'iptables', 'nsenter']) {
     try { sh('sh', ['-c', `command -v ${tool}`]); } catch {
       throw new Error(`network-limit tests need ${tool}: run node scripts/prepare.mjs --for-tests as root`);
     }
@@ -76,7 +76,9 @@ export function createTestHost(label: string): TestHost {
   sh('ip', ['link', 'set', inner, 'netns', ns]);
   sh('ip', ['addr', 'add', `${subnet}.1/30`, 'dev', outer]);
   sh('ip', ['link', 'set', outer, 'up']);
-  const inNs = (cmd: string, args: string[]) => sh('ip', ['netns', 'exec', ns, cmd, ...args]);
+  // nsenter switches only the network namespace (`ip netns exec` also remounts /sys, which fails in a chroot).
+  const nsPath = `/run/netns/${ns}`;
+  const inNs = (cmd: string, args: string[]) => sh('nsenter', [`--net=${nsPath}`, cmd, ...args]);
   inNs('ip', ['addr', 'add', `${subnet}.2/30`, 'dev', inner]);
   inNs('ip', ['link', 'set', inner, 'up']);
   inNs('ip', ['link', 'set', 'lo', 'up']);
@@ -93,7 +95,7 @@ export function createTestHost(label: string): TestHost {
     exec: inNs,
     wrap(binary) {
       const file = path.join(dir, path.basename(binary));
-      fs.writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${binary} "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(file, `#!/bin/sh\nexec nsenter --net=${nsPath} ${binary} "$@"\n`, { mode: 0o755 });
       return file;
     },
     limitDownlink: (kbit) => tbf(sh, outer, kbit),
