@@ -21,6 +21,9 @@ commands:
                          the edge router: GET /v1/route, GET /v1/regions
   drain <nodeId|nodeUrl> [--redis URL] --token ADMIN_TOKEN
                          drain a node: it takes no new visits and exits when its visits end
+  loadtest (--router URL | --node URL) --visits N [--ramp R] [--duration S] [--target-visits N]
+           [--profile two-party|three-party|audio-only] [--workers K] [--report DIR] [--secret S]
+                         N concurrent visits of WebRTC bots; PASS or FAIL against the target
 `;
 
 async function start(): Promise<void> {
@@ -66,6 +69,7 @@ try {
   else if (command === 'node') await runNode(rest);
   else if (command === 'router') await runRouter(rest);
   else if (command === 'drain') await runDrain(rest);
+  else if (command === 'loadtest') process.exit(await (await import('../loadtest/index.ts')).loadtestCommand(rest));
   else if (command === undefined || command === 'help' || command === '--help') process.stdout.write(USAGE);
   else fail(`unknown command ${command}\n${USAGE}`);
 } catch (err) {
