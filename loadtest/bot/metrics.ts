@@ -45,6 +45,7 @@ export interface BotMetrics {
   publishMs?: number;
   /** Times the bot joined again after losing its connection or its media. */
   reconnects: number;
+  /** What the bot sent since it last joined (a rejoin starts these afresh). */
   sent: {
     audio: { packets: number; bytes: number };
     /** Per simulcast layer, lowest first. */
