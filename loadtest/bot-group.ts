@@ -30,6 +30,7 @@ export class BotGroup {
   private readonly fresh = new Map<string, BotMetrics>();
   private readonly timer: NodeJS.Timeout;
   private stopping = false;
+  private readonly abort = new AbortController();
 
   constructor(private readonly emit: (e: GroupEvent) => void) {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
@@ -47,7 +48,7 @@ export class BotGroup {
     try {
       const url = await signalingUrl(target, plan.visitId, plan.token);
       const bot = await connectBot({
-        url, token: plan.token, publish: plan.publish, label: plan.botId,
+        url, token: plan.token, publish: plan.publish, label: plan.botId, signal: this.abort.signal,
         onMetrics: (m) => this.fresh.set(plan.botId, m),
       });
       this.bots.set(plan.botId, bot);
@@ -62,6 +63,7 @@ export class BotGroup {
   private async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.abort.abort();
     await Promise.allSettled(this.starting);
     await Promise.allSettled([...this.bots.values()].map((b) => Promise.race([b.leave(), new Promise((r) => setTimeout(r, LEAVE_TIMEOUT_MS))])));
     clearInterval(this.timer);

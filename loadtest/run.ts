@@ -71,12 +71,13 @@ async function drive(o: LoadtestOptions, plan: VisitPlan[], target: Target, grou
   const visits = o.visits;
   const targetVisits = o.targetVisits ?? o.visits;
   const out = controls.out;
+  let ticks = 0;
   const sampler = setInterval(() => {
     scrape();
     const point = state.tick();
     if (!out) return;
     if (out.isTTY) out.write(`\r${progressLine(point, { visits, target: targetVisits })}\x1b[K`);
-    else if (Math.round(point.t) % 5 === 0) out.write(`${progressLine(point, { visits, target: targetVisits })}\n`);
+    else if (++ticks % 5 === 0) out.write(`${progressLine(point, { visits, target: targetVisits })}\n`);
   }, 1000);
   scrape();
 

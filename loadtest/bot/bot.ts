@@ -39,6 +39,8 @@ export interface BotOptions {
   iceAddress?: string;
   /** Free text carried in metrics, e.g. "visit-3/patient". */
   label?: string;
+  /** Aborting gives up joining (connectBot rejects with ABORTED); use leave() once joined. */
+  signal?: AbortSignal;
 }
 
 export interface Bot {
@@ -107,15 +109,22 @@ class VisitBot implements Bot {
   async start(): Promise<void> {
     const timeoutMs = this.o.joinTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort = () => undefined as void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new BotError('ABORTED', 'stopped while joining'));
+      if (this.o.signal?.aborted) onAbort();
+      this.o.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(!this.sig.socket.connected && this.state === 'connecting'
         ? new BotError('CONNECT_FAILED', `no signaling connection to ${this.o.url} within ${timeoutMs} ms: ${this.sig.lastConnectError ?? 'no answer'}`)
         : new BotError('TIMEOUT', `not joined and publishing within ${timeoutMs} ms (state ${this.state})`)), timeoutMs);
     });
     try {
-      await Promise.race([this.sig.connect().then(() => this.joinAndPublish()), timeout]);
+      await Promise.race([this.sig.connect().then(() => this.joinAndPublish()), timeout, aborted]);
     } finally {
       clearTimeout(timer);
+      this.o.signal?.removeEventListener('abort', onAbort);
     }
     this.lastTick = performance.now();
     this.timer = setInterval(() => void this.tick(), this.o.metricsIntervalMs ?? 1000);

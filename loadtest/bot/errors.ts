@@ -3,7 +3,7 @@
  * (UNAUTHORIZED, TOKEN_EXPIRED, FORBIDDEN, LIMIT_EXCEEDED, ...) when the
  * server refused, else one of the bot's own: CONNECT_FAILED, TIMEOUT,
  * DENIED (a provider denied admission), MEDIA_FAILED (ICE or DTLS failed),
- * ROUTE_FAILED (the edge router gave no node).
+ * ROUTE_FAILED (the edge router gave no node), ABORTED (told to stop while joining).
  */
 export class BotError extends Error {
   constructor(readonly code: string, message: string) {
