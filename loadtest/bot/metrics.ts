@@ -87,3 +87,13 @@ export function subscriptionMetrics(s: Subscription): SubscriptionMetrics {
     closed: s.closed,
   };
 }
+
+/** The part of `intervalMs` during which some participant's audio arrived but their active video did not. */
+export function audioOnlyFor(subs: SubscriptionMetrics[], intervalMs: number): number {
+  for (const a of subs) {
+    if (a.kind !== 'audio' || a.closed || a.bitrateBps === 0) continue;
+    const v = subs.find((s) => s.kind === 'video' && s.participantId === a.participantId && !s.closed && !s.producerPaused);
+    if (v && v.bitrateBps === 0) return intervalMs;
+  }
+  return 0;
+}
