@@ -14,7 +14,8 @@ export type GroupCommand =
   | { type: 'stop' };
 
 export type GroupEvent =
-  | { type: 'joined'; botId: string; url: string }
+  /** routeMs: the edge router's answer time (with --router). */
+  | { type: 'joined'; botId: string; url: string; routeMs?: number }
   | { type: 'failed'; botId: string; code: string; message: string }
   | { type: 'metrics'; batch: Array<{ botId: string; metrics: BotMetrics }>; cpuMicros: number; at: number }
   | { type: 'stopped' }
@@ -46,13 +47,15 @@ export class BotGroup {
 
   private async start(plan: ParticipantPlan, target: Target): Promise<void> {
     try {
+      const routed = performance.now();
       const url = await signalingUrl(target, plan.visitId, plan.token);
+      const routeMs = 'router' in target ? Math.round(performance.now() - routed) : undefined;
       const bot = await connectBot({
         url, token: plan.token, publish: plan.publish, label: plan.botId, signal: this.abort.signal,
         onMetrics: (m) => this.fresh.set(plan.botId, m),
       });
       this.bots.set(plan.botId, bot);
-      this.emit({ type: 'joined', botId: plan.botId, url });
+      this.emit({ type: 'joined', botId: plan.botId, url, routeMs });
       if (this.stopping) await bot.leave();
     } catch (err) {
       const e = botErrorOf(err);

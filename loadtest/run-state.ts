@@ -37,6 +37,7 @@ export interface BotRecord {
   plan: ParticipantPlan;
   status: BotStatus;
   url?: string;
+  routeMs?: number;
   error?: { code: string; message: string };
   metrics?: BotMetrics;
   /** Every subscription the bot ever had, by consumer id (rejoins add new ones). */
@@ -96,7 +97,7 @@ export class RunState {
     if (e.type === 'joined' || e.type === 'failed') {
       const b = this.bots.get(e.botId);
       if (!b) return;
-      if (e.type === 'joined') Object.assign(b, { status: 'joined', url: e.url });
+      if (e.type === 'joined') Object.assign(b, { status: 'joined', url: e.url, routeMs: e.routeMs });
       else Object.assign(b, { status: 'failed', error: { code: e.code, message: e.message } });
       if (this.settledAt === undefined && [...this.bots.values()].every((x) => x.status === 'joined' || x.status === 'failed')) this.settledAt = this.seconds();
     } else if (e.type === 'metrics') {

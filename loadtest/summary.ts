@@ -58,7 +58,7 @@ export interface LoadtestReport {
   verdict: 'PASS' | 'FAIL';
   reasons: string[];
   visits: { planned: number; target: number; fullyJoined: number; upAtEnd: number; upMin?: number; upMax: number; holdFromS?: number };
-  joins: { attempted: number; succeeded: number; failed: number; failures: Record<string, number>; joinMs: Dist; admittedMs: Dist; publishMs: Dist };
+  joins: { attempted: number; succeeded: number; failed: number; failures: Record<string, number>; routeMs: Dist; joinMs: Dist; admittedMs: Dist; publishMs: Dist };
   tracks: { audio: TrackSummary; video: TrackSummary };
   total: { lossPct: number; rttMs: Dist; reconnects: number; audioOnlySeconds: number };
   cpu: { botsPct: Dist; nodePct: Dist; workerPct: Dist };
@@ -147,7 +147,7 @@ export function summarize(state: RunState, o: LoadtestOptions, stoppedBy: 'durat
     joins: {
       attempted: records.filter((b) => b.status !== 'pending').length, succeeded: joined.length,
       failed: records.filter((b) => b.status === 'failed').length, failures,
-      joinMs, admittedMs: dist(records.map((b) => b.metrics?.admittedMs), 0), publishMs: dist(records.map((b) => b.metrics?.publishMs), 0),
+      routeMs: dist(records.map((b) => b.routeMs), 0), joinMs, admittedMs: dist(records.map((b) => b.metrics?.admittedMs), 0), publishMs: dist(records.map((b) => b.metrics?.publishMs), 0),
     },
     tracks,
     total: {
