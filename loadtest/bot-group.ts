@@ -3,6 +3,7 @@
  * their metrics in batches, makes them all leave on stop. The coordinator
  * talks to it in-process or, in a worker, over IPC (worker-main.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { connectBot, type Bot } from './bot/bot.ts';
 import { botErrorOf } from './bot/errors.ts';
 import type { BotMetrics } from './bot/metrics.ts';
@@ -34,6 +35,7 @@ export class BotGroup {
   private readonly abort = new AbortController();
 
   constructor(private readonly emit: (e: GroupEvent) => void) {
+    setMaxListeners(0, this.abort.signal); // every joining bot listens to it
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
   }
 
