@@ -87,7 +87,7 @@ export function createTestHost(label: string): TestHost {
 
   const tbf = (run: (cmd: string, args: string[]) => string, dev: string, kbit?: number) => {
     try { run('tc', ['qdisc', 'del', 'dev', dev, 'root']); } catch { /* none yet */ }
-    if (kbit !== undefined) run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '16kb', 'latency', '100ms']);
+    if (kbit !== undefined) run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '4kb', 'latency', '100ms']);
   };
   return {
     name,
