@@ -18,6 +18,7 @@ interface WorkerPoolEvents {
 }
 
 const RESPAWN_DELAY_MS = 1000;
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** One mediasoup worker per core, each with a WebRtcServer; respawns a worker that dies. */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
@@ -55,7 +56,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const worker = await mediasoup.createWorker({ logLevel: 'warn', logTags: ['ice', 'dtls', 'rtp', 'srtp', 'rtcp'] });
     const { listenIp, announcedAddress, rtcPort } = this.config;
     const port = rtcPort === 0 ? undefined : rtcPort + index;
-    const listen = (protocol: 'udp' | 'tcp') => ({ protocol, ip: listenIp, announcedAddress, port });
+    // Large socket buffers: one UDP socket carries every participant's media on this worker, in bursts
+    // (key frames); the kernel caps them at net.core.rmem_max / wmem_max.
+    const listen = (protocol: 'udp' | 'tcp') => ({ protocol, ip: listenIp, announcedAddress, port, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
     let webRtcServer: types.WebRtcServer;
     try {
       webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
