@@ -59,6 +59,23 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     await until('the top layer again for the full tile', async () => (await width(page)) >= 1280, SLOW);
   });
 
+  it('full quality on request: a provider gets the top layer of the patient even in a small tile, until released', async () => {
+    const { page } = visit.provider;
+    const patientId = visit.patient.participantId;
+    const tile = (w: number | null) => page.evaluate(([id, px]) => {
+      const el = document.querySelector<HTMLElement>(`.tile[data-participant="${id}"] video`)!;
+      el.style.width = px === null ? '' : `${px}px`;
+      el.style.height = px === null ? '' : `${Math.round((px as number) * 9 / 16)}px`;
+    }, [patientId, w] as const);
+    await tile(150);
+    await until('320-wide patient video in a small tile', async () => (await width(page)) === 320, SLOW);
+    await page.locator(`.tile[data-participant="${patientId}"] button.full-quality`).click();
+    await until('the top layer of the patient on request', async () => (await width(page)) >= 1280, SLOW);
+    await page.locator(`.tile[data-participant="${patientId}"] button.full-quality`).click();
+    await until('back to the tile size once released', async () => (await width(page)) === 320, SLOW);
+    await tile(null);
+  });
+
   let switchesAt600 = 0;
   it('(b) at ~600 kbit/s downlink the patient steps down and video keeps decoding', async () => {
     const { page, host } = visit.patient;
