@@ -78,6 +78,7 @@ export class VisitAdaptation {
     this.running = true;
     try {
       const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
+      this.forgetClosed(new Set(videoProducers.map((p) => p.id)), new Set(this.media.consumers().map((c) => c.id)));
       await Promise.all(videoProducers.map((p) => this.measureLayers(p)));
       for (const p of videoProducers) await this.stepUplink(p, nowMs);
       const wanted = new Map<string, (number | null)[]>();
@@ -95,6 +96,14 @@ export class VisitAdaptation {
     } finally {
       this.running = false;
     }
+  }
+
+  /** State kept for producers and consumers that have closed since the last round. */
+  private forgetClosed(liveProducers: Set<string>, liveConsumers: Set<string>): void {
+    for (const map of [this.uplinks, this.layerUse, this.layerBitrates]) {
+      for (const id of map.keys()) if (!liveProducers.has(id)) map.delete(id);
+    }
+    for (const id of this.viewports.keys()) if (!liveConsumers.has(id)) this.viewports.delete(id);
   }
 
   private async measureLayers(producer: Producer): Promise<void> {
