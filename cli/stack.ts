@@ -3,7 +3,6 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
-import { withTimeout } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
 import { gaugeFrom, metrics } from '../common/metrics.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
@@ -61,10 +60,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   gaugeFrom('visitwire_participants', 'Participants joined on this node', () => visits.participantCount);
   gaugeFrom('visitwire_consumers', 'mediasoup consumers on this node', () => visits.consumerCount());
   gaugeFrom('visitwire_workers', 'Live mediasoup workers', () => pool.size);
-  gaugeFrom('visitwire_worker_cpu_seconds_total', 'CPU time (user + system) of the live mediasoup workers; drops when a worker is replaced', async () => {
-    const usage = await Promise.all(pool.all.map((slot) => withTimeout(slot.worker.getResourceUsage(), config.media.requestTimeoutMs, 'worker resource usage').catch(() => undefined)));
-    return usage.reduce((n, u) => n + (u ? (u.ru_utime + u.ru_stime) / 1000 : 0), 0);
-  });
+  gaugeFrom('visitwire_worker_cpu_seconds_total', 'CPU time (user + system) of the live mediasoup workers; drops when a worker is replaced', () => node.workerCpuSeconds);
 
   const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger })];
   if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));

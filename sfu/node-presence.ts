@@ -40,23 +40,27 @@ export class NodePresence {
   private signalingUrl = '';
   private agent?: NodeAgent;
   private monitor?: NodeLoadMonitor;
+  private readonly cpuMeter: WorkerCpuMeter;
   private source?: LoadSource;
   private resolveDrained!: () => void;
 
   constructor(private readonly o: NodePresenceOptions) {
     this.drained = new Promise((resolve) => { this.resolveDrained = resolve; });
+    this.cpuMeter = new WorkerCpuMeter(() => o.pool.all.map((s) => s.worker), o.requestTimeoutMs);
   }
 
   get nodeId(): string { return this.o.nodeId; }
   get registry(): Registry { return this.o.registry; }
   get draining(): boolean { return this.isDraining; }
+  /** The workers' CPU seconds as of the last load refresh (every heartbeat interval). */
+  get workerCpuSeconds(): number { return this.cpuMeter.cpuSeconds(); }
 
   /** Registers the node; resolves after the first heartbeat. */
   async start(source: LoadSource, signalingUrl: string): Promise<void> {
     const intervalMs = this.o.intervalMs ?? 1000;
     this.source = source;
     this.signalingUrl = signalingUrl;
-    this.monitor = new NodeLoadMonitor(source, new WorkerCpuMeter(() => this.o.pool.all.map((s) => s.worker), this.o.requestTimeoutMs));
+    this.monitor = new NodeLoadMonitor(source, this.cpuMeter);
     await this.monitor.start(intervalMs);
     this.agent = await startNodeAgent({
       registry: this.o.registry, nodeId: this.o.nodeId, region: this.o.region, signalingUrl, capacity: this.o.capacity, intervalMs,

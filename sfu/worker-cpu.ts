@@ -45,4 +45,11 @@ export class WorkerCpuMeter {
     this.samples = current;
     return share;
   }
+
+  /** CPU time (s) of the workers at the last measurement; a replaced worker's time drops out. */
+  cpuSeconds(): number {
+    let ms = 0;
+    for (const s of this.samples.values()) ms += s.cpuMs;
+    return ms / 1000;
+  }
 }
