@@ -1,6 +1,7 @@
 import { configFromEnv } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
-import { ROLES, devSecret, mintToken, type Role } from '../common/tokens.ts';
+import { ROLES, type Role } from '../common/roles.ts';
+import { devSecret, mintToken } from '../common/tokens.ts';
 import { fail, parseOptions } from './args.ts';
 import { runDrain } from './drain.ts';
 import { runNode } from './node.ts';

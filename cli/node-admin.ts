@@ -3,15 +3,17 @@ import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { verifyToken } from '../common/tokens.ts';
 import { bearerToken, sendError, sendJson } from '../edge-router/http.ts';
+import type { MediaCensus } from '../sfu/media-census.ts';
 import type { NodePresence } from '../sfu/node-presence.ts';
 
 const ENDPOINTS: Record<string, string> = { '/v1/admin/drain': 'POST', '/v1/admin/status': 'GET' };
 
 /**
- * `POST /v1/admin/drain` and `GET /v1/admin/status`, for an administrator's
+ * `POST /v1/admin/drain` and `GET /v1/admin/status` (the node, its load, and
+ * its media census: what participants own against what the workers hold), for an administrator's
  * visit token (`Authorization: Bearer`). Answers true when it took the request.
  */
-export function nodeAdminHandler(o: { secret: string; presence: NodePresence; logger: Logger }) {
+export function nodeAdminHandler(o: { secret: string; presence: NodePresence; logger: Logger; census: () => Promise<MediaCensus> }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = ENDPOINTS[path];
@@ -28,7 +30,7 @@ export function nodeAdminHandler(o: { secret: string; presence: NodePresence; lo
         o.presence.drain();
         sendJson(res, 202, o.presence.status());
       } else {
-        sendJson(res, 200, o.presence.status());
+        sendJson(res, 200, { ...o.presence.status(), media: await o.census() });
       }
     } catch (err) {
       sendError(res, err);

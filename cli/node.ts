@@ -3,7 +3,7 @@ import { configFromEnv } from '../common/config.ts';
 import { withTimeout } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
 import { createRegistry } from '../common/registry/index.ts';
-import { IdSchema } from '../common/tokens.ts';
+import { IdSchema } from '../common/ids.ts';
 import { parseRegions } from '../edge-router/regions.ts';
 import { fail, parseOptions } from './args.ts';
 import { httpUrlOption, portOption, positiveIntOption, redisUrlOption } from './option-values.ts';

@@ -16,12 +16,6 @@ const IceServersSchema = z.array(z.object({
   credential: z.string().optional(),
 }).strict());
 
-/**
- * Half the Earth's circumference: every client is within it. Nodes do not yet
- * pipe a visit between them, so by default a visit's participants all go to its home node.
- */
-const ALWAYS_STICKY_KM = 20_038;
-
 /** `visitwire router`: the edge router's HTTP API on its own port. */
 export async function runRouter(args: string[]): Promise<void> {
   const o = parseOptions(args, ['regions', 'redis', 'geoip', 'trust-proxy', 'port', 'host', 'default-region', 'ice-servers', 'sticky-km']);
@@ -32,8 +26,8 @@ export async function runRouter(args: string[]): Promise<void> {
   const port = portOption(o.port, config.port);
   const host = o.host ?? config.host;
   const regions = await loadRegionsFile(regionsFile).catch((err: Error) => fail(err.message));
-  const stickyKm = o['sticky-km'] === undefined ? ALWAYS_STICKY_KM : Number(o['sticky-km']);
-  if (!(stickyKm >= 0)) fail(`--sticky-km must be a distance in km, not "${o['sticky-km']}"`);
+  const stickyKm = o['sticky-km'] === undefined ? undefined : Number(o['sticky-km']);
+  if (stickyKm !== undefined && !(stickyKm >= 0)) fail(`--sticky-km must be a distance in km, not "${o['sticky-km']}"`);
   const geo = await createGeoLocator({ mmdbPath: o.geoip }).catch((err: Error) => fail(`--geoip ${o.geoip}: ${err.message}`));
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
-import { gaugeFrom, metrics } from '../common/metrics.ts';
+import { gaugeFrom, labelledGaugeFrom, metrics } from '../common/metrics.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import { demoHandler } from '../demo/routes.ts';
 import { NodePresence } from '../sfu/node-presence.ts';
@@ -57,12 +57,15 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
   gaugeFrom('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);
-  gaugeFrom('visitwire_participants', 'Participants joined on this node', () => visits.participantCount);
-  gaugeFrom('visitwire_consumers', 'mediasoup consumers on this node', () => visits.consumerCount());
+  gaugeFrom('visitwire_participants', 'Participants on this node, joining or joined', () => visits.participantCount);
+  gaugeFrom('visitwire_transports', 'WebRTC transports that participants on this node own', () => visits.mediaCounts().transports);
+  labelledGaugeFrom('visitwire_producers', 'Producers that participants on this node own, by kind', 'kind', () => visits.mediaCounts().producers);
+  labelledGaugeFrom('visitwire_consumers', 'Consumers that participants on this node own, by kind', 'kind', () => visits.mediaCounts().consumers);
+  gaugeFrom('visitwire_orphans', 'Routers, transports, producers and consumers the mediasoup workers hold that no participant owns (router dumps); must stay 0', async () => (await visits.census()).orphans);
   gaugeFrom('visitwire_workers', 'Live mediasoup workers', () => pool.size);
   gaugeFrom('visitwire_worker_cpu_seconds_total', 'CPU time (user + system) of the live mediasoup workers; drops when a worker is replaced', () => node.workerCpuSeconds);
 
-  const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger })];
+  const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger, census: () => visits.census() })];
   if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));
   if (config.demo) handlers.push(demoHandler(config.secret));
   const server = http.createServer((req, res) => void route(req, res));

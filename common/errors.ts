@@ -31,11 +31,20 @@ export function toErrorBody(err: unknown): ErrorBody {
   return { code: ErrorCode.INTERNAL, message: 'internal error' };
 }
 
-/** Rejects with a TIMEOUT error when `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects with a TIMEOUT error when `promise` has not settled within `ms`.
+ * `onLate` receives a value that arrives after the timeout, so that whatever
+ * it holds (a mediasoup transport, producer, consumer) can be closed at once.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, onLate?: (value: T) => void): Promise<T> {
   let timer: NodeJS.Timeout;
+  let timedOut = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new VisitwireError(ErrorCode.TIMEOUT, `${what} timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      timedOut = true;
+      if (onLate) promise.then(onLate, () => undefined);
+      reject(new VisitwireError(ErrorCode.TIMEOUT, `${what} timed out after ${ms} ms`));
+    }, ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => { if (!timedOut) clearTimeout(timer); });
 }

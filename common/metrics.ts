@@ -11,3 +11,13 @@ export function gaugeFrom(name: string, help: string, read: () => number | Promi
     async collect() { this.set(await read()); },
   });
 }
+
+/** A gauge with one label, each label value's figure read when Prometheus scrapes. */
+export function labelledGaugeFrom(name: string, help: string, label: string, read: () => Record<string, number>): Gauge {
+  return new Gauge({
+    name, help, labelNames: [label], registers: [metrics],
+    collect() {
+      for (const [value, n] of Object.entries(read())) this.set({ [label]: value }, n);
+    },
+  });
+}

@@ -2,12 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, VisitwireError } from './errors.ts';
+import { IdSchema } from './ids.ts';
+import { ROLES, type Role } from './roles.ts';
 
-export const ROLES = ['provider', 'nurse', 'patient', 'administrator', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Ids are short opaque strings: letters, digits, `_`, `-`, `.`, `:`, `@`. Never names. */
-export const IdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 of A-Z a-z 0-9 _ . : @ -');
 
 export const VisitClaimsSchema = z.object({
   sub: IdSchema,

@@ -60,7 +60,7 @@ async function route(router: Router, o: { visit?: string; token?: string; from?:
 
 describe('GET /v1/route: location', () => {
   let router: Router;
-  beforeAll(async () => { router = await startRouter(); });
+  beforeAll(async () => { router = await startRouter({ stickyKm: 3000 }); });
 
   it.each([
     ['UK', IP.uk, 'dub-1', 'eu-west'],

@@ -2,13 +2,16 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Registry } from '../common/registry/types.ts';
-import { IdSchema, verifyToken, type VisitClaims } from '../common/tokens.ts';
+import { IdSchema } from '../common/ids.ts';
+import { MEDIA_ROLES } from '../common/roles.ts';
+import { verifyToken } from '../common/tokens.ts';
 import { clientAddress, parseTrustedProxies } from './client-address.ts';
 import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
 import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
 import { parseRegions, type Region } from './regions.ts';
 import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
+import { DEFAULT_STICKY_KM } from './selection/types.ts';
 import { regionsReport } from './regions-report.ts';
 
 export interface IceServer { urls: string | string[]; username?: string; credential?: string }
@@ -24,7 +27,7 @@ export interface EdgeRouterOptions {
   /** Region used when the client's location is unknown. */
   defaultRegion: string;
   iceServers?: IceServer[];
-  /** The visit's home node is preferred within this distance of the client; default 3000 km. */
+  /** The visit's home node is preferred within this distance of the client; default DEFAULT_STICKY_KM. */
   stickyKm?: number;
   /** Lifetime of a visit's home claim, refreshed on every route; default 4 h. */
   claimTtlMs?: number;
@@ -34,9 +37,6 @@ export interface EdgeRouterOptions {
   nodeListCacheMs?: number;
   logger?: Logger;
 }
-
-/** Roles that take part in media; administrators and auditors do not. */
-const MEDIA_ROLES: ReadonlySet<VisitClaims['role']> = new Set(['provider', 'nurse', 'patient']);
 
 /**
  * The edge router's HTTP API as a node:http request listener:
@@ -57,7 +57,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     claimTtlMs: options.claimTtlMs ?? 4 * 3600_000,
     policy: {
       heartbeatMaxAgeMs: options.heartbeatMaxAgeMs ?? options.registry.heartbeatExpiryMs,
-      stickyKm: options.stickyKm ?? 3000,
+      stickyKm: options.stickyKm ?? DEFAULT_STICKY_KM,
       defaultRegion: options.defaultRegion,
     },
   };

@@ -1,6 +1,7 @@
 /** Who joins which visit when: the run's plan, with each participant's token. */
 import { randomBytes } from 'node:crypto';
-import { mintToken, type Role } from '../common/tokens.ts';
+import type { Role } from '../common/roles.ts';
+import { mintToken } from '../common/tokens.ts';
 import type { LoadtestOptions, Profile } from './options.ts';
 
 export interface ParticipantPlan {

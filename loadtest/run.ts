@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { GroupHandle } from './groups.ts';
+import { withTimeout } from '../common/errors.ts';
 import { childGroup, localGroup } from './groups.ts';
 import { NodeWatcher } from './node-metrics.ts';
 import type { LoadtestOptions } from './options.ts';
@@ -26,11 +27,6 @@ export interface RunControls {
 const STOP_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 60_000;
 
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(timer));
-}
-
 export async function runLoadtest(o: LoadtestOptions, controls: RunControls = {}): Promise<LoadtestReport> {
   const plan = await planRun(o);
   const target: Target = o.node ? { node: o.node } : { router: o.router! };
@@ -38,7 +34,7 @@ export async function runLoadtest(o: LoadtestOptions, controls: RunControls = {}
   const groups: GroupHandle[] = Array.from({ length: Math.max(1, o.workers) }, (_, i) =>
     (o.workers > 0 ? childGroup : localGroup)((e) => state?.onEvent(i, e)));
   try {
-    await withTimeout(Promise.all(groups.map((g) => g.ready)), READY_TIMEOUT_MS, 'worker processes did not start');
+    await withTimeout(Promise.all(groups.map((g) => g.ready)), READY_TIMEOUT_MS, 'loadtest worker processes start');
   } catch (err) {
     for (const g of groups) g.kill();
     throw err;

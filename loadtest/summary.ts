@@ -1,5 +1,5 @@
 /** Turns a finished run into the report (report.json) and its verdict. */
-import type { Role } from '../common/tokens.ts';
+import type { Role } from '../common/roles.ts';
 import type { LoadtestOptions } from './options.ts';
 import type { BotRecord, BotStatus, RunState, SubscriptionRecord, TimelinePoint } from './run-state.ts';
 import { dist, type Dist } from './stats.ts';

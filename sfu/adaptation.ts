@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { Logger } from '../common/logger.ts';
-import type { NetworkQuality, Role, ServerEventName, ServerEvents } from '../signaling/protocol.ts';
+import type { MediaEvents, NetworkQuality } from '../common/media.ts';
+import type { Role } from '../common/roles.ts';
 import type { PolicyConfig } from './policy/config.ts';
 import { initialUplinkState, stepUplink, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
 import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
@@ -9,7 +10,7 @@ import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts'
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
 export interface AdaptationHooks {
-  notify<E extends ServerEventName>(participantId: string, event: E, data: ServerEvents[E]): void;
+  notify<E extends keyof MediaEvents>(participantId: string, event: E, data: MediaEvents[E]): void;
   roleOf(participantId: string): Role | undefined;
 }
 

@@ -2,61 +2,55 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MediaConfig } from '../common/config.ts';
 import { ErrorCode, VisitwireError, withTimeout } from '../common/errors.ts';
-import type { ConsumerInfo, MediaSource, TransportInfo } from '../signaling/protocol.ts';
 import { MEDIA_CODECS } from './codecs.ts';
-import type { WorkerPool, WorkerSlot } from './worker-pool.ts';
+import { ParticipantMedia, type Consumer, type Producer } from './participant-media.ts';
+import { RequestTracker, type WorkerPool, type WorkerSlot } from './worker-pool.ts';
 
-export type ProducerMeta = {
-  participantId: string;
-  source?: MediaSource;
-  /** Paused by its owner (muted). */
-  muted?: boolean;
-  /** Paused by the SFU because the owner's uplink cannot carry video. */
-  uplinkStopped?: boolean;
-};
-export type ConsumerMeta = {
-  participantId: string;
-  producerParticipantId: string;
-  /** The client has wired the track and asked for media (resumeConsumer). */
-  clientReady?: boolean;
-  /** Paused by the layer policy (audio-only fallback). */
-  policyPaused?: boolean;
-};
-
-interface ParticipantMedia {
-  transports: Map<string, types.WebRtcTransport>;
-  producers: Map<string, types.Producer<ProducerMeta>>;
-  consumers: Map<string, types.Consumer<ConsumerMeta>>;
-  /** Latest send-side bandwidth estimate (bps) towards this participant, from mediasoup's `bwe` trace. */
-  downlinkEstimate?: number;
-}
+export type { ConsumerMeta, ProducerMeta } from './participant-media.ts';
 
 interface VisitMediaEvents {
-  /** A consumer closed because its producer or transport closed; tell its participant. */
+  /** A consumer closed because its producer closed; tell its participant. */
   consumerClosed: [participantId: string, consumerId: string, producerId: string];
+  /** The worker under this visit's router died: every transport, producer and consumer is gone. */
+  lost: [];
 }
 
-const MAX_PRODUCERS_PER_PARTICIPANT = 3;
+/** Objects by kind, as the service holds them or as the workers report them. */
+export interface MediaCounts {
+  routers: number;
+  transports: number;
+  producers: { audio: number; video: number };
+  consumers: { audio: number; video: number };
+}
 
-/** A visit's media on this node: one mediasoup Router and each participant's transports, producers and consumers. */
+/**
+ * A visit's media on this node: one mediasoup Router, owning each
+ * participant's media (ParticipantMedia). Closing it closes the router, and
+ * with it everything in the visit.
+ */
 export class VisitMedia extends EventEmitter<VisitMediaEvents> {
   private readonly participants = new Map<string, ParticipantMedia>();
-  private closed = false;
+  private readonly requests = new RequestTracker();
 
   private constructor(
     readonly router: types.Router,
     readonly slot: WorkerSlot,
-    private readonly config: MediaConfig,
+    readonly config: MediaConfig,
   ) {
     super();
+    router.on('workerclose', () => {
+      this.close();
+      this.emit('lost');
+    });
   }
 
+  /** A router on the least-loaded worker; a router the worker makes after the timeout is closed at once. */
   static async create(pool: WorkerPool, config: MediaConfig, visitId: string): Promise<VisitMedia> {
-    const slot = pool.pick();
-    if (!slot) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'no media worker is running');
-    const router = await withTimeout(slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { visitId } }), config.requestTimeoutMs, 'createRouter');
-    slot.routers++;
-    router.observer.once('close', () => slot.routers--);
+    const created = pool.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { visitId } });
+    if (!created) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'no media worker is running');
+    const { slot } = created;
+    const router = await withTimeout(created.router, config.requestTimeoutMs, 'createRouter', (late) => late.close());
+    if (router.closed) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'the media worker closed');
     return new VisitMedia(router, slot, config);
   }
 
@@ -65,18 +59,41 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
   }
 
   get isClosed(): boolean {
-    return this.closed || this.router.closed;
+    return this.router.closed;
   }
 
-  producers(): types.Producer<ProducerMeta>[] {
+  /** A new participant's media in this visit. */
+  addParticipant(participantId: string): ParticipantMedia {
+    if (this.isClosed) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'the visit media closed');
+    if (this.participants.has(participantId)) throw new Error(`participant ${participantId} already has media`);
+    const media = new ParticipantMedia(participantId, this);
+    this.participants.set(participantId, media);
+    return media;
+  }
+
+  /** Closes a participant's media and forgets it. */
+  removeParticipant(participantId: string): void {
+    this.participants.get(participantId)?.close();
+    this.participants.delete(participantId);
+  }
+
+  producers(): Producer[] {
     return [...this.participants.values()].flatMap((p) => [...p.producers.values()]);
   }
 
-  consumers(): types.Consumer<ConsumerMeta>[] {
+  findProducer(producerId: string): Producer | undefined {
+    for (const p of this.participants.values()) {
+      const producer = p.producers.get(producerId);
+      if (producer) return producer;
+    }
+    return undefined;
+  }
+
+  consumers(): Consumer[] {
     return [...this.participants.values()].flatMap((p) => [...p.consumers.values()]);
   }
 
-  consumersOf(participantId: string): types.Consumer<ConsumerMeta>[] {
+  consumersOf(participantId: string): Consumer[] {
     return [...(this.participants.get(participantId)?.consumers.values() ?? [])];
   }
 
@@ -88,134 +105,69 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     return [...this.participants.keys()];
   }
 
-  transportsOf(participantId: string): types.WebRtcTransport[] {
-    return [...(this.participants.get(participantId)?.transports.values() ?? [])];
-  }
-
-  async createTransport(participantId: string, direction: 'send' | 'recv'): Promise<TransportInfo> {
-    const media = this.media(participantId);
-    if ([...media.transports.values()].some((t) => t.appData.direction === direction)) {
-      throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `a ${direction} transport already exists`);
+  /** What this visit holds, as the service knows it. */
+  counts(): MediaCounts {
+    const counts = emptyCounts();
+    if (this.isClosed) return counts;
+    counts.routers = 1;
+    for (const p of this.participants.values()) {
+      counts.transports += p.transports.size;
+      for (const producer of p.producers.values()) counts.producers[producer.kind]++;
+      for (const consumer of p.consumers.values()) counts.consumers[consumer.kind]++;
     }
-    const transport = await this.timed(this.router.createWebRtcTransport({
-      webRtcServer: this.slot.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.config.initialAvailableOutgoingBitrate,
-      appData: { direction, participantId },
-    }), 'createWebRtcTransport', false);
-    if (this.closed) { transport.close(); throw new VisitwireError(ErrorCode.UNAVAILABLE, 'visit media closed'); }
-    media.transports.set(transport.id, transport);
-    transport.observer.once('close', () => media.transports.delete(transport.id));
-    if (direction === 'recv') {
-      transport.on('trace', (trace) => {
-        const info = trace.info as { availableBitrate?: number };
-        if (trace.type === 'bwe' && typeof info.availableBitrate === 'number') media.downlinkEstimate = info.availableBitrate;
-      });
-      await this.timed(transport.enableTraceEvent(['bwe']), 'enableTraceEvent', false);
-    }
-    return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
-  }
-
-  async connectTransport(participantId: string, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
-    await this.timed(this.transport(participantId, transportId).connect({ dtlsParameters }), 'connectTransport');
-  }
-
-  async produce(participantId: string, o: { transportId: string; kind: types.MediaKind; rtpParameters: types.RtpParameters; source?: MediaSource; paused?: boolean }): Promise<types.Producer<ProducerMeta>> {
-    const media = this.media(participantId);
-    const transport = this.transport(participantId, o.transportId);
-    if (transport.appData.direction !== 'send') throw new VisitwireError(ErrorCode.BAD_REQUEST, 'produce needs a send transport');
-    if (media.producers.size >= MAX_PRODUCERS_PER_PARTICIPANT) throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `at most ${MAX_PRODUCERS_PER_PARTICIPANT} producers`);
-    const producer = await this.timed(transport.produce<ProducerMeta>({
-      kind: o.kind, rtpParameters: o.rtpParameters, paused: o.paused, appData: { participantId, source: o.source },
-    }), 'produce');
-    media.producers.set(producer.id, producer);
-    producer.observer.once('close', () => media.producers.delete(producer.id));
-    return producer;
-  }
-
-  async consume(participantId: string, o: { transportId: string; producerId: string; rtpCapabilities: types.RtpCapabilities }): Promise<ConsumerInfo> {
-    const media = this.media(participantId);
-    const transport = this.transport(participantId, o.transportId);
-    if (transport.appData.direction !== 'recv') throw new VisitwireError(ErrorCode.BAD_REQUEST, 'consume needs a recv transport');
-    const producer = this.producers().find((p) => p.id === o.producerId);
-    if (!producer) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown producer');
-    if (producer.appData.participantId === participantId) throw new VisitwireError(ErrorCode.BAD_REQUEST, 'cannot consume your own producer');
-    if ([...media.consumers.values()].some((c) => c.producerId === producer.id)) throw new VisitwireError(ErrorCode.BAD_REQUEST, 'already consuming this producer');
-    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: o.rtpCapabilities })) {
-      throw new VisitwireError(ErrorCode.CANNOT_CONSUME, 'these rtpCapabilities cannot receive this producer');
-    }
-    const consumer = await this.timed(transport.consume<ConsumerMeta>({
-      producerId: producer.id, rtpCapabilities: o.rtpCapabilities, paused: true,
-      appData: { participantId, producerParticipantId: producer.appData.participantId },
-    }), 'consume');
-    media.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => media.consumers.delete(consumer.id));
-    const closedByProducer = () => this.emit('consumerClosed', participantId, consumer.id, consumer.producerId);
-    consumer.on('producerclose', closedByProducer);
-    consumer.on('transportclose', closedByProducer);
-    return {
-      consumerId: consumer.id, producerId: producer.id, participantId: producer.appData.participantId,
-      kind: consumer.kind, rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused,
-    };
-  }
-
-  async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
-    const consumer = this.media(participantId).consumers.get(consumerId);
-    if (!consumer) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown consumer');
-    consumer.appData.clientReady = true;
-    if (!consumer.appData.policyPaused) await this.timed(consumer.resume(), 'resumeConsumer');
-  }
-
-  async setProducerPaused(participantId: string, producerId: string, paused: boolean): Promise<types.Producer<ProducerMeta>> {
-    const producer = this.media(participantId).producers.get(producerId);
-    if (!producer) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown producer');
-    producer.appData.muted = paused;
-    if (paused || !producer.appData.uplinkStopped) await this.timed(paused ? producer.pause() : producer.resume(), paused ? 'pauseProducer' : 'resumeProducer');
-    return producer;
-  }
-
-  /** Closes everything a participant holds; their producers' consumers close with them. */
-  closeParticipant(participantId: string): void {
-    const media = this.participants.get(participantId);
-    if (!media) return;
-    for (const transport of media.transports.values()) transport.close();
-    this.participants.delete(participantId);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.participants.clear();
-    if (!this.router.closed) this.router.close();
-  }
-
-  private media(participantId: string): ParticipantMedia {
-    if (this.closed) throw new VisitwireError(ErrorCode.UNAVAILABLE, 'visit media closed');
-    let media = this.participants.get(participantId);
-    if (!media) {
-      media = { transports: new Map(), producers: new Map(), consumers: new Map() };
-      this.participants.set(participantId, media);
-    }
-    return media;
-  }
-
-  private transport(participantId: string, transportId: string): types.WebRtcTransport {
-    const transport = this.media(participantId).transports.get(transportId);
-    if (!transport) throw new VisitwireError(ErrorCode.NOT_FOUND, 'unknown transport');
-    return transport;
+    return counts;
   }
 
   /**
-   * Times a worker request out. When the request carries client input, mediasoup's
-   * rejection of it (validation in Node or in the worker) becomes BAD_REQUEST.
+   * What the worker holds in this router, and the ids of those objects that no
+   * participant owns. `orphans` is undefined when a creating request was in
+   * flight during the check: its object may exist in the worker before its
+   * answer reaches us.
    */
-  private async timed<T>(p: Promise<T>, what: string, fromClientInput = true): Promise<T> {
-    try {
-      return await withTimeout(p, this.config.requestTimeoutMs, what);
-    } catch (err) {
-      if (err instanceof VisitwireError || !fromClientInput) throw err;
-      throw new VisitwireError(ErrorCode.BAD_REQUEST, `${what} rejected: ${(err as Error).message}`);
+  async inspect(): Promise<{ held: RouterHeld; orphans?: string[] }> {
+    if (this.isClosed) return { held: { transports: 0, producers: 0, consumers: 0 }, orphans: [] };
+    const [mark, pending] = [this.requests.mark(), this.requests.inFlight];
+    const held = await dumpRouter(this.router, this.config.requestTimeoutMs);
+    if (!this.requests.settledSince(mark, pending)) return { held };
+    const known = new Set<string>();
+    for (const p of this.participants.values()) {
+      for (const map of [p.transports, p.producers, p.consumers]) for (const id of map.keys()) known.add(id);
     }
+    return { held, orphans: held.ids.filter((id) => !known.has(id)) };
   }
+
+  /** Counts a creating request to the worker while it is in flight (see `orphans`). */
+  track<T>(request: Promise<T>): Promise<T> {
+    return this.requests.track(request);
+  }
+
+  /** Closes the router and, with it, every participant's media; idempotent. */
+  close(): void {
+    for (const p of this.participants.values()) p.close();
+    this.participants.clear();
+    if (!this.router.closed) this.router.close();
+  }
+}
+
+export interface RouterHeld { transports: number; producers: number; consumers: number; ids?: string[] }
+
+/** What a router holds in its worker. */
+export async function dumpRouter(router: types.Router, timeoutMs: number): Promise<Required<RouterHeld>> {
+  const dump = await withTimeout(router.dump(), timeoutMs, 'router dump');
+  const producers = dump.mapProducerIdConsumerIds.map((e) => e.key);
+  const consumers = dump.mapConsumerIdProducerId.map((e) => e.key);
+  return { transports: dump.transportIds.length, producers: producers.length, consumers: consumers.length, ids: [...dump.transportIds, ...producers, ...consumers] };
+}
+
+export function emptyCounts(): MediaCounts {
+  return { routers: 0, transports: 0, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 } };
+}
+
+export function addCounts(a: MediaCounts, b: MediaCounts): MediaCounts {
+  return {
+    routers: a.routers + b.routers,
+    transports: a.transports + b.transports,
+    producers: { audio: a.producers.audio + b.producers.audio, video: a.producers.video + b.producers.video },
+    consumers: { audio: a.consumers.audio + b.consumers.audio, video: a.consumers.video + b.consumers.video },
+  };
 }

@@ -8,8 +8,37 @@ export interface WorkerSlot {
   index: number;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
-  /** Routers (visits) placed on this worker. */
-  routers: number;
+  /** Live routers on this worker (one a visit), whoever created them. */
+  routers: Set<types.Router>;
+}
+
+/** In-flight requests that create objects in a worker, for checks that compare the workers with what the service owns. */
+export class RequestTracker {
+  private pending = 0;
+  private started = 0;
+
+  /** Counts `request` while it is in flight and returns it. */
+  track<T>(request: Promise<T>): Promise<T> {
+    this.pending++;
+    this.started++;
+    const done = () => { this.pending--; };
+    request.then(done, done);
+    return request;
+  }
+
+  /** A mark to compare with `settledSince`. */
+  mark(): number {
+    return this.started;
+  }
+
+  /** True when nothing was in flight at `mark` and nothing started since. */
+  settledSince(mark: number, pendingAtMark: number): boolean {
+    return pendingAtMark === 0 && this.pending === 0 && this.started === mark;
+  }
+
+  get inFlight(): number {
+    return this.pending;
+  }
 }
 
 interface WorkerPoolEvents {
@@ -24,6 +53,8 @@ const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   private readonly slots: (WorkerSlot | undefined)[] = [];
   private closed = false;
+  /** createRouter requests in flight. */
+  readonly routerRequests = new RequestTracker();
 
   constructor(private readonly config: MediaConfig) {
     super();
@@ -31,6 +62,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   async start(): Promise<void> {
     for (let i = 0; i < this.config.workers; i++) this.slots[i] = await this.spawn(i);
+  }
+
+  /** A new router on the live worker with the fewest routers; undefined when no worker is running. */
+  createRouter(options: types.RouterOptions): { slot: WorkerSlot; router: Promise<types.Router> } | undefined {
+    const slot = this.pick();
+    if (!slot) return undefined;
+    return { slot, router: this.routerRequests.track(slot.worker.createRouter(options)) };
   }
 
   get size(): number {
@@ -43,7 +81,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** The live worker with the fewest routers. */
   pick(): WorkerSlot | undefined {
-    return this.all.sort((a, b) => a.routers - b.routers)[0];
+    return this.all.sort((a, b) => a.routers.size - b.routers.size)[0];
   }
 
   async close(): Promise<void> {
@@ -66,7 +104,15 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error(`worker ${index}: cannot listen for WebRTC on ${listenIp}:${port ?? 'any'} (${(err as Error).message})`);
     }
-    const slot: WorkerSlot = { index, worker, webRtcServer, routers: 0 };
+    if (this.closed) {
+      worker.close();
+      throw new Error(`worker ${index}: the pool closed while the worker started`);
+    }
+    const slot: WorkerSlot = { index, worker, webRtcServer, routers: new Set() };
+    worker.observer.on('newrouter', (router) => {
+      slot.routers.add(router);
+      router.observer.once('close', () => slot.routers.delete(router));
+    });
     worker.on('died', (err) => this.onDied(slot, err));
     logger.info({ worker: index, workerPid: worker.pid, port }, 'mediasoup worker started');
     return slot;
@@ -81,6 +127,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       try {
         this.slots[slot.index] = await this.spawn(slot.index);
       } catch (e) {
+        if (this.closed) return;
         logger.error({ worker: slot.index, err: (e as Error).message }, 'worker respawn failed; retrying');
         setTimeout(respawn, RESPAWN_DELAY_MS * 5);
       }

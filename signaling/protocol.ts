@@ -5,17 +5,23 @@
  */
 import { z } from 'zod';
 import type { ErrorBody } from '../common/errors.ts';
+import { IdSchema as Id } from '../common/ids.ts';
+import { MEDIA_SOURCES, type ConsumerInfo, type MediaEvents, type MediaSource, type TransportInfo } from '../common/media.ts';
+import type { Role } from '../common/roles.ts';
 
-const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/);
+export type { ConsumerInfo, MediaSource, NetworkQuality, TransportInfo, VideoPauseReason, VideoStateEvent } from '../common/media.ts';
+export type { Role } from '../common/roles.ts';
 /** mediasoup ids are UUIDs. */
 const MsId = z.uuid();
 
-/** Largest accepted message, as JSON; anything bigger is answered LIMIT_EXCEEDED. */
+/** Largest accepted message, in bytes of its JSON (UTF-8); anything bigger is answered LIMIT_EXCEEDED. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
+/** Deepest accepted nesting of objects and arrays; anything deeper is answered BAD_REQUEST. */
+export const MAX_MESSAGE_DEPTH = 16;
 
 const DtlsParameters = z.object({
   role: z.enum(['auto', 'client', 'server']).optional(),
-  fingerprints: z.array(z.object({ algorithm: z.string().max(16), value: z.string().max(256) })).min(1).max(8),
+  fingerprints: z.array(z.object({ algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']), value: z.string().max(256) })).min(1).max(8),
 });
 
 /** The RTP parameters a client sends; mediasoup validates their inner detail. */
@@ -32,8 +38,7 @@ const RtpCapabilities = z.object({
   headerExtensions: z.array(z.looseObject({})).max(64).optional(),
 });
 
-export const MediaSource = z.enum(['microphone', 'camera', 'screen']);
-export type MediaSource = z.infer<typeof MediaSource>;
+const MediaSourceSchema = z.enum(MEDIA_SOURCES);
 
 /** Schemas of every client message, by message name. */
 export const ClientMessages = {
@@ -44,7 +49,7 @@ export const ClientMessages = {
     transportId: MsId,
     kind: z.enum(['audio', 'video']),
     rtpParameters: RtpParameters,
-    source: MediaSource.optional(),
+    source: MediaSourceSchema.optional(),
     paused: z.boolean().optional(),
   }).strict(),
   consume: z.object({ transportId: MsId, producerId: MsId, rtpCapabilities: RtpCapabilities }).strict(),
@@ -67,30 +72,18 @@ export const ClientMessages = {
 export type ClientMessageName = keyof typeof ClientMessages;
 export type ClientMessage<N extends ClientMessageName> = z.infer<(typeof ClientMessages)[N]>;
 
-export type NetworkQuality = 'excellent' | 'good' | 'poor' | 'lost';
-export type VideoPauseReason = 'bandwidth' | 'sender-network' | 'muted';
-export interface VideoStateEvent { participantId: string; producerId: string; viewerId?: string; reason: VideoPauseReason }
-
-export type Role = 'provider' | 'nurse' | 'patient' | 'administrator' | 'auditor';
 export type Admission = 'waiting' | 'admitted' | 'denied';
+/**
+ * Why a participant left: `left` (asked to), `disconnected` (the connection dropped),
+ * `denied` (refused from the waiting room), `replaced` (the same user joined again),
+ * `media-lost` (the node's media worker died), `join-failed` (the join could not complete),
+ * `node-stopped` (the node shut down).
+ */
+export type LeaveReason = 'left' | 'disconnected' | 'denied' | 'replaced' | 'media-lost' | 'join-failed' | 'node-stopped';
 
 export interface ParticipantInfo { participantId: string; userId: string; role: Role }
 export interface ProducerInfo { producerId: string; participantId: string; kind: 'audio' | 'video'; source?: MediaSource; paused: boolean }
 
-export interface TransportInfo {
-  id: string;
-  iceParameters: unknown;
-  iceCandidates: unknown[];
-  dtlsParameters: unknown;
-}
-export interface ConsumerInfo {
-  consumerId: string;
-  producerId: string;
-  participantId: string;
-  kind: 'audio' | 'video';
-  rtpParameters: unknown;
-  producerPaused: boolean;
-}
 
 /** What each message answers on success. */
 export interface ClientReplies {
@@ -123,34 +116,21 @@ export interface ClientReplies {
 export type Ack<T> = { data: T; error?: undefined } | { error: ErrorBody; data?: undefined };
 
 /** Events the server sends to a participant. */
-export interface ServerEvents {
+export interface ServerEvents extends MediaEvents {
   /** This participant's own admission changed (patients: waiting, then admitted or denied). */
   admission: { admission: Admission; participants: ParticipantInfo[]; producers: ProducerInfo[] };
   /** For providers and nurses: the waiting room changed. */
   waitingRoom: { waiting: ParticipantInfo[] };
   participantJoined: ParticipantInfo;
-  participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'denied' };
+  participantLeft: { participantId: string; reason: LeaveReason };
   newProducer: ProducerInfo;
   producerClosed: { producerId: string; participantId: string };
   producerPaused: { producerId: string; participantId: string };
   producerResumed: { producerId: string; participantId: string };
   consumerClosed: { consumerId: string; producerId: string };
-  /**
-   * A participant's video stopped reaching someone. `viewerId` set: only that viewer's network
-   * (`bandwidth`); unset: every viewer (`sender-network`: the publisher's uplink; `muted`).
-   * Sent to the viewer(s) and to the publisher.
-   */
-  videoPaused: VideoStateEvent;
-  videoResumed: VideoStateEvent;
-  /** The layer this viewer receives of a video changed (by bandwidth, rendered size or the publisher's layers). */
-  layersChanged: { participantId: string; consumerId: string; spatialLayer: number; temporalLayer: number; reason: 'bandwidth' | 'viewport' | 'publisher-layers' };
-  /** How well a participant's network carries the visit, as the SFU sees it. */
-  networkQuality: { participantId: string; quality: NetworkQuality };
-  /** To a publisher: stop or restart sending a video producer (uplink audio-only fallback). */
-  sendVideo: { producerId: string; enabled: boolean; reason: 'sender-network' };
-  /** To a publisher: the highest simulcast layer anyone receives; higher layers need not be sent. */
-  maxSpatialLayer: { producerId: string; spatialLayer: number };
   /** The media for this visit was lost on this node (a worker died); join again to go on. */
   visitInterrupted: { reason: 'media-worker-died' };
+  /** This connection's participant was ended by the server; `replaced`: the same user joined again elsewhere. Do not rejoin by itself. */
+  removed: { reason: 'replaced' };
 }
 export type ServerEventName = keyof ServerEvents;

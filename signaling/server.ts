@@ -1,14 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
-import { ErrorCode, VisitwireError, toErrorBody } from '../common/errors.ts';
+import { ErrorCode, toErrorBody } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { verifyToken, type VisitClaims } from '../common/tokens.ts';
-import { ClientMessages, MAX_MESSAGE_BYTES, type Ack, type ClientMessageName } from './protocol.ts';
+import { dispatch, isMessageName, type Connection } from './handlers.ts';
+import type { Ack } from './protocol.ts';
 import type { VisitService } from './visit-service.ts';
 
 interface SocketState {
   claims: VisitClaims;
-  participantId?: string;
 }
 
 export interface SignalingOptions {
@@ -51,50 +51,22 @@ export function attachSignaling(http: HttpServer, o: SignalingOptions): SocketSe
 }
 
 function onConnection(socket: Socket, o: SignalingOptions): void {
-  const state = socket.data as SocketState;
-  const { claims } = state;
+  const { claims } = socket.data as SocketState;
   const log = o.logger.child({ visitId: claims.visit, userId: claims.sub, role: claims.role });
-  const link = {
-    address: socket.handshake.address,
-    notify: (event: string, data: unknown) => {
-      // The visit dropped this participant with its media worker: this connection may join again.
-      if (event === 'visitInterrupted') state.participantId = undefined;
-      socket.emit(event, data);
-    },
-  };
-
-  const run = async (name: ClientMessageName, payload: unknown): Promise<unknown> => {
-    const size = JSON.stringify(payload ?? null).length;
-    if (size > MAX_MESSAGE_BYTES) throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-    const parsed = ClientMessages[name].safeParse(payload ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new VisitwireError(ErrorCode.BAD_REQUEST, `${name}: ${issue.path.join('.') || 'message'}: ${issue.message}`);
-    }
-    if (name === 'join') {
-      if (state.participantId) throw new VisitwireError(ErrorCode.ALREADY_JOINED, 'already joined on this connection');
-      const { participant, reply } = await o.visits.join(claims, link);
-      state.participantId = participant.participantId;
-      return reply;
-    }
-    if (!state.participantId) throw new VisitwireError(ErrorCode.NOT_JOINED, 'join the visit first');
-    if (name === 'leave') {
-      o.visits.leave(claims.visit, state.participantId, 'left');
-      state.participantId = undefined;
-      return {};
-    }
-    return o.visits.handle(claims.visit, state.participantId, claims, name, parsed.data as never);
+  const conn: Connection = {
+    claims,
+    link: { address: socket.handshake.address, notify: (event, data) => { socket.emit(event, data); } },
   };
 
   socket.onAny((name: unknown, ...args: unknown[]) => {
     const ack = args[args.length - 1];
     if (typeof ack !== 'function') return;
     const reply = ack as (a: Ack<unknown>) => void;
-    if (typeof name !== 'string' || !Object.hasOwn(ClientMessages, name)) {
+    if (!isMessageName(name)) {
       reply({ error: { code: ErrorCode.BAD_REQUEST, message: `unknown message ${String(name).slice(0, 64)}` } });
       return;
     }
-    run(name as ClientMessageName, args.length > 1 ? args[0] : undefined).then(
+    dispatch(name, args.length > 1 ? args[0] : undefined, { conn, visits: o.visits }).then(
       (data) => reply({ data }),
       (err: unknown) => {
         const error = toErrorBody(err);
@@ -105,8 +77,5 @@ function onConnection(socket: Socket, o: SignalingOptions): void {
     );
   });
 
-  socket.on('disconnect', () => {
-    if (state.participantId) o.visits.leave(claims.visit, state.participantId, 'disconnected');
-    state.participantId = undefined;
-  });
+  socket.on('disconnect', () => conn.participant?.close('disconnected'));
 }

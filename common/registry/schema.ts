@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema } from '../tokens.ts';
+import { IdSchema } from '../ids.ts';
 import type { NodeInfo } from './types.ts';
 
 const Count = z.number().int().min(0);

@@ -1,6 +1,13 @@
 import type { NodeRecord } from '../../common/registry/types.ts';
 import type { Region } from '../regions.ts';
 
+/**
+ * Default of `stickyKm`: half the Earth's circumference, so every client is
+ * within it. Nodes do not yet pipe a visit between them, so by default a
+ * visit's participants all go to its home node.
+ */
+export const DEFAULT_STICKY_KM = 20_038;
+
 export interface GeoPoint { lat: number; lon: number }
 
 export interface SelectionPolicy {

@@ -1,5 +1,5 @@
 /** What connectBot takes and gives. */
-import type { Role } from '../../signaling/protocol.ts';
+import type { Role } from '../../common/roles.ts';
 import type { BotMetrics } from './metrics.ts';
 
 export interface BotOptions {

@@ -1,5 +1,5 @@
 /** What a bot reports (via `onMetrics` and `bot.metrics()`). Times are milliseconds. */
-import type { Role } from '../../signaling/protocol.ts';
+import type { Role } from '../../common/roles.ts';
 import type { Subscription } from './subscriber.ts';
 
 export type BotState = 'connecting' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'failed';

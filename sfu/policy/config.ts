@@ -4,6 +4,7 @@
  * from `VISITWIRE_*` variables (see ENV_NAMES and sfu/policy/README.md).
  */
 import { z } from 'zod';
+import { SIMULCAST_LADDER } from '../../common/simulcast.ts';
 
 /** One simulcast encoding as the publisher sends it, lowest first. */
 export interface LayerSpec {
@@ -74,11 +75,7 @@ export interface PolicyConfig {
 }
 
 export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
-  layers: [
-    { width: 320, height: 180, bitrate: 150_000 },
-    { width: 640, height: 360, bitrate: 500_000 },
-    { width: 1280, height: 720, bitrate: 1_500_000 },
-  ],
+  layers: SIMULCAST_LADDER.map(({ width, height, bitrate }) => ({ width, height, bitrate })),
   temporalLayers: 3,
   audioBitrate: 40_000,
   bweUsableFraction: 0.9,

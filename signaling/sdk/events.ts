@@ -1,4 +1,4 @@
-import type { Admission, NetworkQuality, ParticipantInfo, ServerEvents, VideoStateEvent } from '../protocol.ts';
+import type { Admission, LeaveReason, NetworkQuality, ParticipantInfo, ServerEvents, VideoStateEvent } from '../protocol.ts';
 import type { VisitError } from './errors.ts';
 
 export type MediaKind = 'audio' | 'video';
@@ -21,7 +21,7 @@ export type InterruptReason = 'media-worker-died' | 'disconnected';
 export interface VisitEvents {
   /** Someone was admitted to the visit (also emitted, right after `joinVisit`, for those already in it). */
   participantJoined: ParticipantInfo;
-  participantLeft: { participantId: string; reason: 'left' | 'disconnected' | 'denied' };
+  participantLeft: { participantId: string; reason: LeaveReason };
   /** A remote track arrived; attach it now (the SDK resumes the stream right after this event). */
   track: RemoteTrack;
   trackEnded: RemoteTrack;
@@ -35,8 +35,8 @@ export interface VisitEvents {
   interrupted: { reason: InterruptReason };
   /** Back in the visit after `interrupted`; published tracks are published again. */
   rejoined: { admission: Admission };
-  /** The visit is over for this participant: left, denied, or the SDK could not rejoin. */
-  closed: { reason: 'left' | 'denied' | 'failed' };
+  /** The visit is over for this participant: left, denied, replaced (the same user joined elsewhere), or the SDK could not rejoin. */
+  closed: { reason: 'left' | 'denied' | 'replaced' | 'failed' };
   error: VisitError;
   /**
    * A participant's video stopped reaching someone, and why: `bandwidth` (the viewer's

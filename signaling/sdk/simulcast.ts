@@ -1,14 +1,10 @@
 import type { types } from 'mediasoup-client';
+import { SIMULCAST_LADDER } from '../../common/simulcast.ts';
 
-/**
- * VP8 simulcast in three spatial layers, lowest first:
- * ~320x180 at 150 kbps, ~640x360 at 500 kbps, ~1280x720 at 1.5 Mbps (from a 720p camera).
- */
-export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = [
-  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
+/** VP8 simulcast in three spatial layers, lowest first (common/simulcast.ts). */
+export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = SIMULCAST_LADDER.map((l) => ({
+  scaleResolutionDownBy: l.scaleResolutionDownBy, maxBitrate: l.bitrate,
+}));
 
 /** What `publish({ video: true })` asks the camera for: 720p, so the top layer is full size. */
 export const CAMERA_CONSTRAINTS: MediaTrackConstraints = {

@@ -279,6 +279,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     on('visitInterrupted', ({ reason }) => {
       if (this.interrupt(reason)) void this.rejoin();
     });
+    on('removed', () => this.close('replaced'));
 
     const socket = this.signal.socket;
     socket.on('disconnect', (reason) => {
@@ -419,7 +420,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     try {
       for (let attempt = 0; this.state === 'rejoining' && this.signal.connected; attempt++) {
         try {
-          const reply = await this.joinAgain();
+          const reply = await this.signal.request('join', {});
           const session = await MediaSession.create(this.signal, reply.routerRtpCapabilities, this.o.iceServers);
           if (this.state !== 'rejoining') { session.close(); return; }
           this.adopt(session);
@@ -440,16 +441,6 @@ export class Visit extends TypedEmitter<VisitEvents> {
     }
   }
 
-  /** Joins on the same connection; when the server still counts the old membership, leaves it first. */
-  private async joinAgain(): Promise<JoinReply> {
-    try {
-      return await this.signal.request('join', {});
-    } catch (err) {
-      if (!(err instanceof VisitError) || err.code !== 'ALREADY_JOINED') throw err;
-      await this.signal.request('leave', {});
-      return this.signal.request('join', {});
-    }
-  }
 
   private adopt(session: MediaSession): void {
     this.session = session;
@@ -463,7 +454,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     this.remoteKinds.clear();
   }
 
-  private close(reason: 'left' | 'denied' | 'failed'): void {
+  private close(reason: VisitEvents['closed']['reason']): void {
     if (this.state === 'closed') return;
     this.endSession();
     this.state = 'closed';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mintToken, type Role } from '../../common/tokens.ts';
+import type { Role } from '../../common/roles.ts';
+import { mintToken } from '../../common/tokens.ts';
 
 export const TEST_SECRET = 'visitwire-test-secret-0123456789';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
