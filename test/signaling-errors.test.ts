@@ -36,6 +36,23 @@ afterAll(async () => {
   expect(await server.stop()).toBe(0);
 });
 
+/** Sends a socket.io EVENT packet written by hand (`args`: its JSON array) and resolves with its ack. */
+async function rawRequest(client: TestClient, args: string): Promise<unknown> {
+  const id = 900_000 + Math.floor(Math.random() * 90_000);
+  const engine = client.socket.io.engine;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no ack')), 10_000);
+    const onMessage = (data: unknown) => {
+      if (typeof data !== 'string' || !data.startsWith(`3${id}[`)) return;
+      engine.off('message', onMessage);
+      clearTimeout(timer);
+      resolve((JSON.parse(data.slice(`3${id}`.length)) as unknown[])[0]);
+    };
+    engine.on('message', onMessage);
+    engine.send(`2${id}${args}`);
+  });
+}
+
 const refusal = (url: string, token?: string) => connectClient(url, token).then(
   (c) => { c.close(); throw new Error('connection was accepted'); },
   (err: { data?: { code: string } }) => err.data?.code,
@@ -104,6 +121,21 @@ describe('bad and unauthorized messages get an error code and change nothing', (
     ['full quality of nobody', 'requestFullQuality', { participantId: 'p-nobody', enabled: true }, 'NOT_FOUND'],
   ])('%s', async (_n, name, payload, code) => {
     expect((await provider.request(name, payload)).error?.code).toBe(code);
+  });
+
+  it('a message nested 5,000 levels deep: BAD_REQUEST, and nothing at error level in the log', async () => {
+    // Written by hand: socket.io-client's own encoder cannot serialise this without overflowing its stack.
+    const nested = `${'{"a":'.repeat(5000)}"deep"${'}'.repeat(5000)}`;
+    const logged = server.output().length;
+    expect(await rawRequest(provider, `["reportSenderStats",${nested}]`)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect(await rawRequest(provider, `["produce",{"transportId":"${uuid}","kind":"audio","rtpParameters":{"codecs":[${nested}]}}]`))
+      .toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    expect(server.output().slice(logged)).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('a message over 32 KB in UTF-8 though under 32 K characters: LIMIT_EXCEEDED', async () => {
+    const payload = { qualityLimitationReason: 'é'.repeat(20_000) };
+    expect((await provider.request('reportSenderStats', payload)).error?.code).toBe('LIMIT_EXCEEDED');
   });
 
   it('rtpParameters that pass the schema but that mediasoup rejects', async () => {
