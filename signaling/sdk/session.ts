@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
+import type { ClientMessage, ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
 import { VisitError } from './errors.ts';
 import type { MediaKind, RemoteTrack } from './events.ts';
 import type { Signal } from './signal.ts';
@@ -91,7 +91,7 @@ export class MediaSession {
       let info: ConsumerInfo;
       try {
         info = await this.signal.request('consume', {
-          transportId: transport.id, producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as never,
+          transportId: transport.id, producerId: p.producerId, rtpCapabilities: this.device.recvRtpCapabilities as ClientMessage<'consume'>['rtpCapabilities'],
         });
       } catch (err) {
         // The producer went away between its announcement and our request: nothing to consume.
@@ -178,7 +178,7 @@ export class MediaSession {
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
         this.signal.request('produce', {
-          transportId: transport.id, kind, rtpParameters: rtpParameters as never,
+          transportId: transport.id, kind, rtpParameters: rtpParameters as ClientMessage<'produce'>['rtpParameters'],
           source: appData.source as 'microphone' | 'camera', paused: appData.paused === true,
         }).then(({ producerId }) => callback({ id: producerId }), errback);
       });
