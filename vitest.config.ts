@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Browser and network tests share this machine's two cores: run files one at a time.
     fileParallelism: false,
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    // Metrics on a free loopback port in every server a test starts (they print where).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', VISITWIRE_METRICS_ADDR: '127.0.0.1:0' },
   },
 });

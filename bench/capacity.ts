@@ -41,7 +41,7 @@ console.log('visits  result  up-min  loss%  join-p95  video/sub  | CPU % of a co
 
 async function drained(): Promise<void> {
   for (let i = 0; i < 40; i++) {
-    if ((await readNode(stack.url).catch(() => undefined))?.visits === 0) return;
+    if ((await readNode(stack.metricsUrl).catch(() => undefined))?.visits === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -64,7 +64,7 @@ async function trial(visits: number): Promise<Trial> {
     lastAt = now;
   }, 1000);
   const report = await runLoadtest({
-    node: stack.url, visits, targetVisits: visits, ramp: RAMP, duration: (visits * 2) / RAMP + 5 + HOLD_S,
+    node: stack.url, metrics: [stack.metricsUrl], visits, targetVisits: visits, ramp: RAMP, duration: (visits * 2) / RAMP + 5 + HOLD_S,
     profile: 'two-party', workers: WORKERS, secret: TEST_SECRET, maxLoss: 1, maxJoinP95: 1000,
   });
   clearInterval(timer);

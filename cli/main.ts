@@ -36,6 +36,7 @@ async function start(): Promise<void> {
   }
   const stack = await startStack({ ...config, secret, demo: config.demo ?? true });
   process.stdout.write(`visitwire is running: open ${stack.url}/ for the demo\n`);
+  process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -41,6 +41,7 @@ export async function runNode(args: string[]): Promise<void> {
   });
   const { signalingUrl } = stack.node.status();
   process.stdout.write(`visitwire node ${nodeId} (${region}) is serving ${signalingUrl}\n`);
+  process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
 
   const exit = async (code: number, why: string) => {
     logger.info({ node: nodeId, why }, 'node stopping');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { configFromEnv } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
+import { startMetricsServer } from '../common/metrics-server.ts';
 import { createRegistry } from '../common/registry/index.ts';
 import { createGeoLocator } from '../edge-router/geo.ts';
 import { loadRegionsFile } from '../edge-router/regions.ts';
@@ -44,6 +45,7 @@ export async function runRouter(args: string[]): Promise<void> {
   }
   await registry.listNodes().catch((err: Error) => fail(`cannot reach the registry at ${redisUrl}: ${err.message}`, 1));
 
+  const metricsServer = await startMetricsServer(config.metricsAddr).catch((err: Error) => fail(err.message, 1));
   const server = http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -52,6 +54,7 @@ export async function runRouter(args: string[]): Promise<void> {
   const { port: actual } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
   process.stdout.write(`visitwire router is listening on ${url} (regions: ${regions.map((r) => r.id).join(', ')}; geoip: ${geo.source})\n`);
+  process.stdout.write(`metrics for Prometheus: ${metricsServer.url}/metrics\n`);
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'router stopping');

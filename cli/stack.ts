@@ -4,18 +4,22 @@ import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
-import { gaugeFrom, labelledGaugeFrom, metrics } from '../common/metrics.ts';
+import { startMetricsServer } from '../common/metrics-server.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import { demoHandler } from '../demo/routes.ts';
 import { NodePresence } from '../sfu/node-presence.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
 import { attachSignaling } from '../signaling/server.ts';
+import { connectionsOpened } from '../signaling/signaling-metrics.ts';
 import { VisitService } from '../signaling/visit-service.ts';
 import { LOCAL_REGION, localEdgeRouter } from './local-router.ts';
 import { nodeAdminHandler } from './node-admin.ts';
+import { nodeMetrics } from './node-metrics.ts';
 
 export interface Stack {
   url: string;
+  /** Where Prometheus scrapes this process (`${metricsUrl}/metrics`): VISITWIRE_METRICS_ADDR. */
+  metricsUrl: string;
   visits: VisitService;
   pool: WorkerPool;
   /** The node in the registry: status, draining. */
@@ -56,14 +60,8 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, policy: config.policy, audit, logger, nodeId,
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
-  gaugeFrom('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);
-  gaugeFrom('visitwire_participants', 'Participants on this node, joining or joined', () => visits.participantCount);
-  gaugeFrom('visitwire_transports', 'WebRTC transports that participants on this node own', () => visits.mediaCounts().transports);
-  labelledGaugeFrom('visitwire_producers', 'Producers that participants on this node own, by kind', 'kind', () => visits.mediaCounts().producers);
-  labelledGaugeFrom('visitwire_consumers', 'Consumers that participants on this node own, by kind', 'kind', () => visits.mediaCounts().consumers);
-  gaugeFrom('visitwire_orphans', 'Routers, transports, producers and consumers the mediasoup workers hold that no participant owns (router dumps); must stay 0', async () => (await visits.census()).orphans);
-  gaugeFrom('visitwire_workers', 'Live mediasoup workers', () => pool.size);
-  gaugeFrom('visitwire_worker_cpu_seconds_total', 'CPU time (user + system) of the live mediasoup workers; drops when a worker is replaced', () => node.workerCpuSeconds);
+  const metricGroup = nodeMetrics({ visits, pool, node });
+  const metricsServer = await startMetricsServer(config.metricsAddr);
 
   const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger, census: () => visits.census() })];
   if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));
@@ -79,10 +77,6 @@ export async function startStack(config: StackOptions): Promise<Stack> {
         }));
         return;
       }
-      if (req.method === 'GET' && path === '/metrics') {
-        res.writeHead(200, { 'content-type': metrics.contentType }).end(await metrics.metrics());
-        return;
-      }
       for (const handle of handlers) if (await handle(req, res)) return;
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such path' } }));
     } catch (err) {
@@ -92,6 +86,8 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   }
 
   const io = attachSignaling(server, { secret: config.secret, visits, logger });
+  metricGroup.gauge('visitwire_signaling_connections', 'Open signaling (socket.io) connections', () => io.engine.clientsCount);
+  io.on('connection', () => connectionsOpened.inc());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -99,10 +95,10 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await node.start(visits, config.publicUrl ?? url);
-  logger.info({ url, node: nodeId, workers: pool.size }, 'visitwire listening');
+  logger.info({ url, metrics: `${metricsServer.url}/metrics`, node: nodeId, workers: pool.size }, 'visitwire listening');
 
   return {
-    url, visits, pool, node,
+    url, metricsUrl: metricsServer.url, visits, pool, node,
     async close() {
       await node.stop();
       visits.close();
@@ -110,7 +106,8 @@ export async function startStack(config: StackOptions): Promise<Stack> {
       server.closeAllConnections();
       await pool.close();
       audit.close();
-      metrics.clear();
+      await metricsServer.close();
+      metricGroup.remove();
       if (!config.registry) await registry.close();
     },
   };

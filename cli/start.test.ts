@@ -35,9 +35,15 @@ describe('npm start routes every visit to its one local node', () => {
       .toMatchObject({ visits: 1, participants: 1 });
   });
 
-  it('keeps /healthz and /metrics, and refuses bad route requests', async () => {
+  it('keeps /healthz, serves /metrics only on the metrics address, and refuses bad route requests', async () => {
     expect((await get('/healthz')).body.status).toBe('ok');
-    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+    expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.metricsUrl).not.toBe(server.url);
+    const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
+    expect(text).toMatch(/^visitwire_participants\{role="provider"\} 1$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).not.toContain('visitwire_process_');
     expect((await get('/v1/route?visit=bad%20id', await admin())).status).toBe(400);
     expect((await get('/v1/route?visit=v-local')).status).toBe(401);
     expect((await get('/v1/regions', await server.token({ visit: 'v', user: 'u', role: 'provider' }))).status).toBe(403);

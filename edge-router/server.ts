@@ -13,6 +13,7 @@ import { parseRegions, type Region } from './regions.ts';
 import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
 import { DEFAULT_STICKY_KM } from './selection/types.ts';
 import { regionsReport } from './regions-report.ts';
+import { observeRoute, regionMetrics, timedRegistry, type RouteOutcome } from './router-metrics.ts';
 
 export interface IceServer { urls: string | string[]; username?: string; credential?: string }
 
@@ -50,9 +51,10 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   }
   const trusted = parseTrustedProxies(options.trustProxy);
   const iceServers = options.iceServers ?? [];
+  const registry = timedRegistry(options.registry);
   const deps: RouteVisitDeps = {
-    registry: options.registry,
-    listNodes: cachedNodeList(options.registry, options.nodeListCacheMs ?? 100),
+    registry,
+    listNodes: cachedNodeList(registry, options.nodeListCacheMs ?? 100),
     regions: new Map(regions.map((r) => [r.id, r])),
     claimTtlMs: options.claimTtlMs ?? 4 * 3600_000,
     policy: {
@@ -62,7 +64,9 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     },
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  regionMetrics(registry, regions, deps.policy.heartbeatMaxAgeMs);
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<RouteOutcome> {
     const visits = url.searchParams.getAll('visit');
     const visit = IdSchema.safeParse(visits[0]);
     if (visits.length !== 1 || !visit.success) throw badRequest('query parameter "visit" must be one visit id (1-128 of A-Z a-z 0-9 _ . : @ -)');
@@ -77,17 +81,17 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     if (!selection.ok) throw new VisitwireError(ErrorCode.UNAVAILABLE, selection.reason);
     const { node, region, reason } = selection;
     sendJson(res, 200, { nodeId: node.nodeId, region: region.id, signalingUrl: node.signalingUrl, iceServers, reason });
+    return { reason, region: region.id };
   }
 
   async function listRegions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const claims = await verifyToken(options.secret, bearerToken(req));
     if (claims.role !== 'administrator') throw new VisitwireError(ErrorCode.FORBIDDEN, 'regions are for administrators');
-    const nodes = await options.registry.listNodes();
+    const nodes = await registry.listNodes();
     sendJson(res, 200, regionsReport(regions, nodes, Date.now(), deps.policy.heartbeatMaxAgeMs));
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://edge-router');
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<RouteOutcome | void> {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, CORS_HEADERS).end();
       return;
@@ -99,11 +103,17 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     } as const)[url.pathname];
     if (!endpoint) throw new VisitwireError(ErrorCode.NOT_FOUND, `no endpoint ${url.pathname}`);
     if (req.method !== 'GET') return sendError(res, badRequest(`${req.method} is not allowed; use GET`), 405);
-    await endpoint(req, res, url);
+    return endpoint(req, res, url);
   }
 
   return (req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://edge-router');
+    handle(req, res, url).then((outcome) => {
+      if (outcome) observeRoute(url.pathname, started, outcome);
+      else if (req.method !== 'OPTIONS') observeRoute(url.pathname, started, { error: undefined });
+    }, (err: unknown) => {
+      observeRoute(url.pathname, started, { error: err });
       if (!(err instanceof VisitwireError)) options.logger?.warn({ err }, 'edge router request failed');
       if (!res.headersSent) sendError(res, err);
       else res.destroy();

@@ -1,7 +1,7 @@
 /**
- * Reads a node's Prometheus metrics (`<node>/metrics`): consumers, and CPU as
- * a rate of the process's CPU seconds plus, when the node exports it, the
- * mediasoup workers' (`visitwire_worker_cpu_seconds_total`, summed over workers).
+ * Reads a node's Prometheus metrics (`<metrics address>/metrics`, VISITWIRE_METRICS_ADDR):
+ * consumers, and CPU as a rate of the process's CPU seconds plus, when the node
+ * exports it, the mediasoup workers' (`visitwire_worker_cpu_seconds_total`, summed over workers).
  */
 export interface NodeReading {
   at: number;
@@ -46,7 +46,7 @@ export async function readNode(url: string): Promise<NodeReading> {
     at: Date.now(),
     consumers: m.get('visitwire_consumers'),
     visits: m.get('visitwire_visits'),
-    processCpuSeconds: m.get('visitwire_process_process_cpu_seconds_total') ?? m.get('process_cpu_seconds_total'),
+    processCpuSeconds: m.get('process_cpu_seconds_total'),
     workerCpuSeconds: m.get('visitwire_worker_cpu_seconds_total'),
   };
 }

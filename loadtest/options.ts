@@ -12,6 +12,12 @@ export const LoadtestOptionsSchema = z.object({
   router: httpUrl.optional(),
   /** A node's base URL: every participant goes there. */
   node: httpUrl.optional(),
+  /** Metrics addresses of the nodes to watch (VISITWIRE_METRICS_ADDR), comma-separated; each one's `/metrics` is read. */
+  metrics: z.string().optional().transform((s, ctx) => {
+    const urls = (s ?? '').split(',').map((u) => u.trim().replace(/\/+$/, '').replace(/\/metrics$/, '')).filter(Boolean);
+    for (const u of urls) if (!httpUrl.safeParse(u).success) ctx.addIssue({ code: 'custom', message: `"${u}" is not an http(s) URL` });
+    return urls;
+  }),
   visits: z.coerce.number().int().min(1).max(100_000).default(1),
   /** Participant joins per second. */
   ramp: z.coerce.number().positive().max(10_000).default(5),
@@ -39,7 +45,8 @@ export type LoadtestInput = z.input<typeof LoadtestOptionsSchema>;
 
 export const USAGE = `usage: visitwire loadtest (--node URL | --router URL) [options]
 
-  --node URL            a node's base URL (signaling and /metrics), e.g. http://127.0.0.1:8080
+  --node URL            a node's base URL (signaling), e.g. http://127.0.0.1:8080
+  --metrics URL,...     the nodes' metrics addresses (npm start prints it), e.g. http://127.0.0.1:9464
   --router URL          the edge router; each participant is routed with its own token
   --visits N            concurrent visits to run (default 1)
   --ramp R              participant joins per second (default 5)
@@ -55,7 +62,7 @@ export const USAGE = `usage: visitwire loadtest (--node URL | --router URL) [opt
 
 export class UsageError extends Error {}
 
-const FLAGS = ['router', 'node', 'visits', 'ramp', 'duration', 'profile', 'target-visits', 'workers', 'report', 'secret', 'max-loss', 'max-join-p95'] as const;
+const FLAGS = ['router', 'node', 'metrics', 'visits', 'ramp', 'duration', 'profile', 'target-visits', 'workers', 'report', 'secret', 'max-loss', 'max-join-p95'] as const;
 
 /** Parses `visitwire loadtest` arguments; throws UsageError with a message for the user. `help` is true for --help. */
 export function parseLoadtestArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): { help: true } | { help: false; options: LoadtestOptions } {

@@ -61,7 +61,7 @@ async function drive(o: LoadtestOptions, plan: VisitPlan[], target: Target, grou
   const scrape = () => {
     if (scraping) return;
     scraping = true;
-    const urls = o.node ? [o.node] : state.nodeUrls();
+    const urls = o.metrics;
     void Promise.all(urls.map((u) => watcher.sample(u).then((s) => state.onNodeSample(s)))).finally(() => { scraping = false; });
   };
   const visits = o.visits;

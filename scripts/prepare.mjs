@@ -4,7 +4,8 @@
 //   1. the mediasoup worker: from the cache outside the clone, else mediasoup's
 //      prebuilt download, else the offline build against Debian libraries;
 //   2. the browser SDK bundle (dist/visitwire-sdk.js);
-//   3. with --for-tests: Chromium and the network tools the tests drive.
+//   3. with --for-tests: Chromium, Prometheus and the network tools the tests drive.
+// --worker-only stops after step 1 (the image build runs it before copying the sources).
 // Missing apt packages are installed when running as root with apt-get; other
 // users get the exact command to run.
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ const log = (msg) => console.error(`[prepare] ${msg}`);
 
 const WORKER_BUILD_APT = ['build-essential', 'pkg-config', 'python3', 'python3-venv', 'python3-pip', 'libssl-dev',
   'libuv1-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler'];
-const TEST_APT = ['chromium', 'iproute2', 'iptables', 'procps', 'util-linux'];
+const TEST_APT = ['chromium', 'iproute2', 'iptables', 'procps', 'util-linux', 'prometheus'];
 
 function missingDebs(pkgs) {
   return pkgs.filter((p) => {
@@ -87,7 +88,10 @@ async function ensureWorker() {
     path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'visitwire');
   const cached = path.join(cacheDir, `mediasoup-worker-${version}-${os.platform()}-${os.arch()}`);
   fs.mkdirSync(cacheDir, { recursive: true });
-  if (!workerRuns(cached) && !((await downloadPrebuilt(version, cached)) && workerRuns(cached))) {
+  // A cached offline-built worker on a machine without its Debian libraries (a fresh image layer) gets them, not a rebuild.
+  const cachedRuns = () => workerRuns(cached) || (fs.existsSync(cached) && missingDebs(WORKER_BUILD_APT).length > 0 &&
+    (ensureDebs(WORKER_BUILD_APT, 'the cached mediasoup worker'), workerRuns(cached)));
+  if (!cachedRuns() && !((await downloadPrebuilt(version, cached)) && workerRuns(cached))) {
     ensureDebs(WORKER_BUILD_APT, 'the offline mediasoup worker build');
     log(`building mediasoup-worker ${version} offline (about 5 minutes on 2 cores; cached in ${cacheDir})`);
     const r = spawnSync('bash', [path.join(root, 'scripts', 'build-worker.sh'), pkgDir, path.join(cacheDir, 'build')],
@@ -116,5 +120,6 @@ function ensureTestTools() {
 }
 
 await ensureWorker();
+if (process.argv.includes('--worker-only')) process.exit(0);
 await buildSdk();
 if (forTests) ensureTestTools();

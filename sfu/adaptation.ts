@@ -7,6 +7,7 @@ import { initialUplinkState, stepUplink, type QualityLimitationReason, type Upli
 import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
+import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
 export interface AdaptationHooks {
@@ -18,6 +19,9 @@ export interface SenderStats { availableOutgoingBitrate?: number; qualityLimitat
 
 type Producer = types.Producer<ProducerMeta>;
 type Consumer = types.Consumer<ConsumerMeta>;
+
+/** Consumer and audio producer stats (for metrics only) are read every this many rounds. */
+const STATS_EVERY_ROUNDS = 5;
 
 /**
  * Applies the layer policy (sfu/policy) to one visit's media: once a second,
@@ -34,6 +38,8 @@ export class VisitAdaptation {
   private readonly quality = new Map<string, NetworkQuality>();
   private readonly layerBitrates = new Map<string, number[]>();
   private readonly timer: NodeJS.Timeout;
+  private readonly metrics = new VisitMediaMetrics();
+  private rounds = 0;
   private running = false;
 
   constructor(
@@ -92,6 +98,7 @@ export class VisitAdaptation {
       }
       for (const p of videoProducers) this.trimLayers(p, wanted.get(p.id) ?? [], nowMs);
       this.updateQuality();
+      if (++this.rounds % STATS_EVERY_ROUNDS === 0) await this.readStatsForMetrics();
     } catch (err) {
       if (!this.media.isClosed) this.logger.warn({ err }, 'adaptation round failed');
     } finally {
@@ -109,6 +116,7 @@ export class VisitAdaptation {
 
   private async measureLayers(producer: Producer): Promise<void> {
     const stats = await producer.getStats().catch(() => []);
+    this.metrics.producerStats(producer, stats);
     const encodings = producer.rtpParameters.encodings ?? [];
     this.layerBitrates.set(producer.id, encodings.map((e) => {
       const s = stats.find((x) => (e.rid !== undefined && x.rid === e.rid) || (e.ssrc !== undefined && x.ssrc === e.ssrc)) ?? (encodings.length === 1 ? stats[0] : undefined);
@@ -134,6 +142,7 @@ export class VisitAdaptation {
       producer.appData.uplinkStopped = !enabled;
       if (enabled && !producer.appData.muted) await producer.resume();
       if (!enabled) await producer.pause();
+      if (!enabled) mediaMetrics.videoPaused('sender-network');
       this.logger.info({ producerId: producer.id, participantId: owner, enabled }, 'uplink video fallback');
       this.hooks.notify(owner, 'sendVideo', { producerId: producer.id, enabled, reason: 'sender-network' });
       const event = { participantId: owner, producerId: producer.id, reason: 'sender-network' as const };
@@ -144,6 +153,8 @@ export class VisitAdaptation {
   private async adaptViewer(viewerId: string, nowMs: number): Promise<ConsumerDecision[]> {
     const consumers = this.media.consumersOf(viewerId).filter((c) => !c.closed && c.appData.clientReady);
     if (consumers.length === 0) return [];
+    mediaMetrics.downlinkEstimate(this.media.downlinkEstimate(viewerId));
+    for (const c of consumers) mediaMetrics.consumerScore(c.kind, c.score.score);
     const result = chooseLayers({
       nowMs,
       availableBitrate: this.media.downlinkEstimate(viewerId),
@@ -201,12 +212,26 @@ export class VisitAdaptation {
     if (!consumer) return;
     const participantId = consumer.appData.producerParticipantId;
     if (e.type === 'layersChanged') {
+      if (e.spatialLayer !== e.previousSpatialLayer) mediaMetrics.layerSwitch(e.spatialLayer > e.previousSpatialLayer ? 'up' : 'down');
       this.hooks.notify(viewerId, 'layersChanged', { participantId, consumerId: consumer.id, spatialLayer: e.spatialLayer, temporalLayer: e.temporalLayer, reason: e.reason });
       return;
     }
+    if (e.type === 'videoPaused') mediaMetrics.videoPaused(e.reason);
     const event = { participantId, producerId: consumer.producerId, viewerId, reason: e.reason };
     this.hooks.notify(viewerId, e.type, event);
     this.hooks.notify(participantId, e.type, event);
+  }
+
+  /** Every few rounds: what the round did not read already (audio producers, consumers), for metrics. */
+  private async readStatsForMetrics(): Promise<void> {
+    const audio = this.media.producers().filter((p) => p.kind === 'audio' && !p.closed);
+    const consumers = this.media.consumers().filter((c) => !c.closed);
+    await Promise.all([
+      ...audio.map(async (p) => this.metrics.producerStats(p, await p.getStats().catch(() => []))),
+      ...consumers.map(async (c) => this.metrics.consumerStats(c, await c.getStats().catch(() => []))),
+    ]);
+    this.metrics.endRound(); // video producers were read by measureLayers in the rounds since the last call
+
   }
 
   private trimLayers(producer: Producer, wanted: (number | null)[], nowMs: number): void {

@@ -52,8 +52,8 @@ export class NodePresence {
   get nodeId(): string { return this.o.nodeId; }
   get registry(): Registry { return this.o.registry; }
   get draining(): boolean { return this.isDraining; }
-  /** The workers' CPU seconds as of the last load refresh (every heartbeat interval). */
-  get workerCpuSeconds(): number { return this.cpuMeter.cpuSeconds(); }
+  /** Each worker's CPU seconds (by pid) as of the last load refresh (every heartbeat interval). */
+  workerCpuSeconds(): Map<number, number> { return this.cpuMeter.cpuSecondsByPid(); }
 
   /** Registers the node; resolves after the first heartbeat. */
   async start(source: LoadSource, signalingUrl: string): Promise<void> {

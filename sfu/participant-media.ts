@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, VisitwireError, withTimeout } from '../common/errors.ts';
 import type { ConsumerInfo, MediaKind, MediaSource, TransportInfo } from '../common/media.ts';
+import { mediaMetrics } from './media-metrics.ts';
 import type { VisitMedia } from './visit-media.ts';
 
 export type ProducerMeta = {
@@ -110,6 +111,7 @@ export class ParticipantMedia {
       throw new VisitwireError(consumer.closed ? ErrorCode.NOT_FOUND : ErrorCode.BAD_REQUEST, consumer.closed ? 'the producer closed' : 'already consuming this producer');
     }
     this.own(this.consumers, consumer);
+    mediaMetrics.watchFirstPacket(consumer);
     consumer.on('producerclose', () => this.visit.emit('consumerClosed', this.participantId, consumer.id, consumer.producerId));
     return {
       consumerId: consumer.id, producerId: producer.id, participantId: producer.appData.participantId,

@@ -46,10 +46,8 @@ export class WorkerCpuMeter {
     return share;
   }
 
-  /** CPU time (s) of the workers at the last measurement; a replaced worker's time drops out. */
-  cpuSeconds(): number {
-    let ms = 0;
-    for (const s of this.samples.values()) ms += s.cpuMs;
-    return ms / 1000;
+  /** CPU time (s) of each worker (by pid) at the last measurement. */
+  cpuSecondsByPid(): Map<number, number> {
+    return new Map([...this.samples].map(([pid, s]) => [pid, s.cpuMs / 1000]));
   }
 }

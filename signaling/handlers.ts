@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { z } from 'zod';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { VisitClaims } from '../common/tokens.ts';
+import { mediaMetrics } from '../sfu/media-metrics.ts';
 import type { ParticipantMedia } from '../sfu/participant-media.ts';
 import type { Participant, ParticipantLink } from './participant.ts';
 import { checkMessageShape } from './message-shape.ts';
@@ -120,6 +121,7 @@ function setProducerPaused(ctx: RequestContext, producerId: string, paused: bool
     const event = { producerId: producer.id, participantId: self.participantId };
     self.visit.tellOthers(self, paused ? 'producerPaused' : 'producerResumed', event);
     if (producer.kind === 'video') self.visit.tellAdmitted(paused ? 'videoPaused' : 'videoResumed', { ...event, reason: 'muted' });
+    if (producer.kind === 'video' && paused) mediaMetrics.videoPaused('muted');
     return {};
   });
 }

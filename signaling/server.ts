@@ -5,6 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import { verifyToken, type VisitClaims } from '../common/tokens.ts';
 import { dispatch, isMessageName, type Connection } from './handlers.ts';
 import type { Ack } from './protocol.ts';
+import { connectionRefused, observeRequest } from './signaling-metrics.ts';
 import type { VisitService } from './visit-service.ts';
 
 interface SocketState {
@@ -41,6 +42,7 @@ export function attachSignaling(http: HttpServer, o: SignalingOptions): SocketSe
       (err: unknown) => {
         const body = toErrorBody(err);
         o.logger.info({ code: body.code, address: socket.handshake.address }, 'signaling connection refused');
+        connectionRefused(body.code);
         next(Object.assign(new Error(body.message), { data: body }));
       },
     );
@@ -66,7 +68,7 @@ function onConnection(socket: Socket, o: SignalingOptions): void {
       reply({ error: { code: ErrorCode.BAD_REQUEST, message: `unknown message ${String(name).slice(0, 64)}` } });
       return;
     }
-    dispatch(name, args.length > 1 ? args[0] : undefined, { conn, visits: o.visits }).then(
+    observeRequest(name, dispatch(name, args.length > 1 ? args[0] : undefined, { conn, visits: o.visits })).then(
       (data) => reply({ data }),
       (err: unknown) => {
         const error = toErrorBody(err);

@@ -66,6 +66,13 @@ export class VisitService {
     return n;
   }
 
+  /** Participants seated on this node, by role (metrics). */
+  participantsByRole(): Map<string, number> {
+    const byRole = new Map<string, number>();
+    for (const v of this.visits.values()) for (const p of v.participants.values()) byRole.set(p.role, (byRole.get(p.role) ?? 0) + 1);
+    return byRole;
+  }
+
   async consumerCount(): Promise<number> {
     const { consumers } = this.mediaCounts();
     return consumers.audio + consumers.video;

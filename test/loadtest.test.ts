@@ -37,7 +37,7 @@ describe('visitwire loadtest', () => {
   afterAll(async () => { await stack?.stop(); });
 
   it('holds 5 two-party visits for 15 s: every visit joins, media flows both ways at the sent bitrates, the report is sane', async () => {
-    const r = await run(['--node', stack.url, '--visits', '5', '--duration', '15', '--ramp', '10', '--target-visits', '5', '--workers', '2', '--secret', TEST_SECRET]);
+    const r = await run(['--node', stack.url, '--metrics', stack.metricsUrl, '--visits', '5', '--duration', '15', '--ramp', '10', '--target-visits', '5', '--workers', '2', '--secret', TEST_SECRET]);
     expect(r.code, `${r.out}\n${r.err}\n${stack.output()}`).toBe(0);
     const rep = r.report!;
     expect(rep.verdict).toBe('PASS');

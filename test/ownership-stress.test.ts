@@ -111,7 +111,7 @@ describe('one owner for each participant', () => {
 
     host.close();
     await expect.poll(async () => (await (await fetch(`${server.url}/healthz`)).json()), { timeout: 10_000 }).toMatchObject({ visits: 0, participants: 0 });
-    const metrics = parsePrometheus(await (await fetch(`${server.url}/metrics`)).text());
+    const metrics = parsePrometheus(await (await fetch(`${server.metricsUrl}/metrics`)).text());
     for (const name of ['visitwire_visits', 'visitwire_participants', 'visitwire_transports', 'visitwire_producers', 'visitwire_consumers', 'visitwire_orphans']) {
       expect([name, metrics.get(name)]).toEqual([name, 0]);
     }

@@ -9,6 +9,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export interface RunningStack {
   url: string;
+  /** The metrics address (VISITWIRE_METRICS_ADDR): scrape `${metricsUrl}/metrics`. */
+  metricsUrl: string;
   proc: ChildProcess;
   /** Everything the server wrote, for failure messages. */
   output: () => string;
@@ -20,22 +22,22 @@ export interface RunningStack {
 export async function startServer(env: Record<string, string> = {}): Promise<RunningStack> {
   const proc = spawn(process.execPath, [path.join(root, 'bin', 'visitwire.mjs'), 'start'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_RTC_PORT: '0', VISITWIRE_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, metricsUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${out}`)), 30_000);
     proc.stdout!.on('data', () => {
-      const m = /open (http:\/\/\S+?)\/ /.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      const m = /open (http:\/\/\S+?)\/ [^]*metrics for Prometheus: (http:\/\/\S+)\/metrics/.exec(out);
+      if (m) { clearTimeout(timer); resolve([m[1], m[2]]); }
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${out}`)); });
   });
   return {
-    url, proc,
+    url, metricsUrl, proc,
     output: () => out,
     token: (o) => mintToken(TEST_SECRET, o),
     stop: () => new Promise((resolve) => {
