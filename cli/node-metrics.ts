@@ -1,4 +1,4 @@
-import { MetricGroup } from '../common/metrics.ts';
+import { MetricGroup, metrics } from '../common/metrics.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
 import { countWorkerDeaths, workerCpuTotals } from '../sfu/media-metrics.ts';
 import type { NodePresence } from '../sfu/node-presence.ts';
@@ -6,7 +6,9 @@ import type { WorkerPool } from '../sfu/worker-pool.ts';
 import type { VisitService } from '../signaling/visit-service.ts';
 
 /** A node's gauges, read from its objects when Prometheus scrapes; `remove()` when the node stops. */
-export function nodeMetrics({ visits, pool, node }: { visits: VisitService; pool: WorkerPool; node: NodePresence }): MetricGroup {
+export function nodeMetrics({ visits, pool, node, region }: { visits: VisitService; pool: WorkerPool; node: NodePresence; region: string }): MetricGroup {
+  // Every series of this process says which node and region it comes from (dashboards group and filter by them).
+  metrics.setDefaultLabels({ node: node.nodeId, region });
   const g = new MetricGroup();
   const byKind = (counts: { audio: number; video: number }): Array<[{ kind: string }, number]> => [[{ kind: 'audio' }, counts.audio], [{ kind: 'video' }, counts.video]];
   g.gauge('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);

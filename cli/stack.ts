@@ -60,7 +60,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, policy: config.policy, audit, logger, nodeId,
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
-  const metricGroup = nodeMetrics({ visits, pool, node });
+  const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
   const metricsServer = await startMetricsServer(config.metricsAddr);
 
   const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger, census: () => visits.census() })];

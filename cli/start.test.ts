@@ -41,8 +41,9 @@ describe('npm start routes every visit to its one local node', () => {
     expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.metricsUrl).not.toBe(server.url);
     const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
-    expect(text).toMatch(/^visitwire_participants\{role="provider"\} 1$/m);
-    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).toMatch(/^visitwire_participants\{role="provider",[^}]*region="local"[^}]*\} 1$/m); // no ids in labels but node and region
+    expect(text).toMatch(/^visitwire_worker_cpu_seconds_total\{worker="0",/m);
+    expect(text).toMatch(/^process_cpu_seconds_total\{/m);
     expect(text).not.toContain('visitwire_process_');
     expect((await get('/v1/route?visit=bad%20id', await admin())).status).toBe(400);
     expect((await get('/v1/route?visit=v-local')).status).toBe(401);

@@ -62,6 +62,11 @@ export function counter<L extends string = never>(name: string, help: string, la
   return (metrics.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames, registers: [metrics] });
 }
 
+/** Starts each given label set at 0, so that dashboards and alerts see the series before the first event. */
+export function startAtZero<L extends string>(c: Counter<L>, labelSets: Array<Record<L, string>>): void {
+  for (const labels of labelSets) c.inc(labels, 0);
+}
+
 /** A histogram registered once per process. */
 export function histogram<L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> {
   return (metrics.getSingleMetric(name) as Histogram<L> | undefined) ?? new Histogram<L>({ name, help, buckets, labelNames, registers: [metrics] });

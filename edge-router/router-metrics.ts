@@ -1,5 +1,5 @@
 import { toErrorBody } from '../common/errors.ts';
-import { counter, histogram, MetricGroup } from '../common/metrics.ts';
+import { counter, histogram, MetricGroup, startAtZero } from '../common/metrics.ts';
 import type { Registry } from '../common/registry/types.ts';
 import type { Region } from './regions.ts';
 import { regionsReport } from './regions-report.ts';
@@ -10,6 +10,9 @@ const refusals = counter('visitwire_router_refusals_total', 'Route requests refu
 const requestSeconds = histogram('visitwire_router_request_duration_seconds', 'Edge router request latency, by endpoint', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], ['endpoint']);
 const registryErrors = counter('visitwire_registry_errors_total', 'Registry (Redis) calls that failed or timed out, by operation', ['operation']);
 const registrySeconds = histogram('visitwire_registry_duration_seconds', 'Registry (Redis) call latency, by operation', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], ['operation']);
+
+startAtZero(refusals, ['no-healthy-node', 'all-draining', 'all-at-capacity', 'no-node-in-known-region', 'residency-excluded-all'].map((cause) => ({ code: 'UNAVAILABLE', cause })));
+startAtZero(registryErrors, ['heartbeat', 'removeNode', 'listNodes', 'getVisitHome', 'claimVisitHome', 'releaseVisit'].map((operation) => ({ operation })));
 
 const ENDPOINTS = new Set(['/v1/route', '/v1/regions', '/healthz']);
 

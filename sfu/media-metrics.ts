@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup';
-import { counter, histogram } from '../common/metrics.ts';
+import { counter, histogram, startAtZero } from '../common/metrics.ts';
 import { SlotCpuTotals, StreamCounters, type StreamTotals } from './stream-counters.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
@@ -22,6 +22,8 @@ const layerSwitches = counter('visitwire_layer_switches_total', 'Simulcast layer
 const videoPauses = counter('visitwire_video_pauses_total', 'Video paused: bandwidth (a viewer\'s downlink), sender-network (a publisher\'s uplink), muted (the publisher)', ['reason']);
 const firstPacket = histogram('visitwire_first_packet_seconds', 'From consume to the first RTP packet sent to the viewer', [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8], ['kind']);
 const workerDeaths = counter('visitwire_worker_deaths_total', 'mediasoup workers that died (each is respawned)');
+startAtZero(videoPauses, [{ reason: 'bandwidth' }, { reason: 'sender-network' }, { reason: 'muted' }]);
+startAtZero(layerSwitches, [{ direction: 'up' }, { direction: 'down' }]);
 
 const STAT_FIELDS: Array<[keyof StreamTotals, (s: types.RtpStreamRecvStats | types.RtpStreamSendStats) => number]> = [
   ['bytes', (s) => s.byteCount], ['packets', (s) => s.packetCount], ['lost', (s) => Math.max(0, s.packetsLost)],

@@ -1,5 +1,5 @@
 import { toErrorBody } from '../common/errors.ts';
-import { counter, histogram } from '../common/metrics.ts';
+import { counter, histogram, startAtZero } from '../common/metrics.ts';
 
 /** Signaling's Prometheus metrics: requests and their errors by message and code, join latency, admissions, connections. */
 const requests = counter('visitwire_signaling_requests_total', 'Signaling requests answered, by message', ['message']);
@@ -8,6 +8,8 @@ const joinSeconds = histogram('visitwire_join_duration_seconds', 'From a join re
 const admissions = counter('visitwire_admission_decisions_total', 'Waiting-room decisions by staff: admit or deny', ['decision']);
 const refused = counter('visitwire_signaling_connections_refused_total', 'Signaling connections refused at the handshake, by error code', ['code']);
 export const connectionsOpened = counter('visitwire_signaling_connections_total', 'Signaling connections accepted');
+startAtZero(admissions, [{ decision: 'admit' }, { decision: 'deny' }]);
+startAtZero(refused, [{ code: 'UNAUTHORIZED' }, { code: 'TOKEN_EXPIRED' }]);
 
 /** Counts and times one request; returns its outcome unchanged. */
 export function observeRequest<T>(message: string, outcome: Promise<T>): Promise<T> {
