@@ -45,7 +45,7 @@ export async function runRouter(args: string[]): Promise<void> {
   }
   await registry.listNodes().catch((err: Error) => fail(`cannot reach the registry at ${redisUrl}: ${err.message}`, 1));
 
-  const metricsServer = await startMetricsServer(config.metricsAddr).catch((err: Error) => fail(err.message, 1));
+  const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message)).catch((err: Error) => fail(err.message, 1));
   const server = http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

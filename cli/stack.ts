@@ -61,7 +61,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
-  const metricsServer = await startMetricsServer(config.metricsAddr);
+  const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message));
 
   const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger, census: () => visits.census() })];
   if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));

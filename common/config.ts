@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_METRICS_ADDR, parseMetricsAddr } from './metrics-server.ts';
+import { parseMetricsAddr } from './metrics-server.ts';
 import { policyConfigFromEnv, type PolicyConfig } from '../sfu/policy/config.ts';
 
 /**
@@ -22,7 +22,7 @@ const EnvSchema = z.object({
   VISITWIRE_DEMO: z.enum(['0', '1']).optional(),
   REDIS_URL: z.string().optional(),
   VISITWIRE_REDIS_PREFIX: z.string().min(1).max(64).default('visitwire:'),
-  VISITWIRE_METRICS_ADDR: z.string().default(DEFAULT_METRICS_ADDR).refine((a) => { try { parseMetricsAddr(a); return true; } catch { return false; } }, 'must be host:port, e.g. 127.0.0.1:9464'),
+  VISITWIRE_METRICS_ADDR: z.string().optional().refine((a) => a === undefined || validMetricsAddr(a), 'must be host:port, e.g. 127.0.0.1:9464'),
 });
 
 export interface MediaConfig {
@@ -54,8 +54,17 @@ export interface Config {
   redisUrl?: string;
   /** Prefix of every registry key in Redis; lets clusters (or test runs) share one Redis. */
   redisPrefix: string;
-  /** `host:port` of the Prometheus endpoint; loopback by default, never the public port. */
-  metricsAddr: string;
+  /** `host:port` of the Prometheus endpoint, never the public port; undefined: DEFAULT_METRICS_ADDR (loopback). */
+  metricsAddr?: string;
+}
+
+function validMetricsAddr(addr: string): boolean {
+  try {
+    parseMetricsAddr(addr);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {

@@ -19,8 +19,24 @@ export function parseMetricsAddr(addr: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** Serves `GET /metrics` (the process registry) and nothing else on its own address. */
-export async function startMetricsServer(addr: string): Promise<MetricsServer> {
+/**
+ * Serves `GET /metrics` (the process registry) and nothing else on its own
+ * address: `addr`, or when none is configured DEFAULT_METRICS_ADDR, and if that
+ * port is taken (a second process on this machine) a free loopback port, said in `onFallback`.
+ */
+export async function startMetricsServer(addr: string | undefined, onFallback?: (message: string) => void): Promise<MetricsServer> {
+  if (addr !== undefined) return listen(addr);
+  try {
+    return await listen(DEFAULT_METRICS_ADDR);
+  } catch (err) {
+    if (!/EADDRINUSE/.test((err as Error).message)) throw err;
+    const server = await listen('127.0.0.1:0');
+    onFallback?.(`${DEFAULT_METRICS_ADDR} is taken: metrics are on ${server.url}/metrics (set VISITWIRE_METRICS_ADDR to choose)`);
+    return server;
+  }
+}
+
+async function listen(addr: string): Promise<MetricsServer> {
   const { host, port } = parseMetricsAddr(addr);
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== '/metrics') {
