@@ -4,7 +4,7 @@
 #     -e VISITWIRE_SECRET=... -e VISITWIRE_ANNOUNCED_ADDRESS=<public IP> -e VISITWIRE_WORKERS=1 visitwire start
 # Metrics listen on 0.0.0.0:9464 inside the image (VISITWIRE_METRICS_ADDR); publish that port only to
 # the network Prometheus scrapes from. Without a Docker engine: `npm run image:check` builds and starts
-# it with buildah (scripts/image/README.md).
+# it with buildah (README, "The image").
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -18,7 +18,7 @@ RUN --mount=type=secret,id=npm-ca \
 # download, else the offline build (scripts/prepare.mjs installs the Debian packages it needs, as root
 # here). The cache mount keeps the built worker across image builds, so only the first build compiles
 # it; the worker is copied into node_modules, which is in the image.
-COPY scripts/ scripts/
+COPY scripts/prepare.mjs scripts/build-worker.sh scripts/
 # Where pip finds meson >= 1.1 and ninja when PyPI is out of reach (a local index, mounted at build time).
 ARG PIP_INDEX_URL
 RUN --mount=type=cache,target=/var/cache/visitwire \

@@ -35,6 +35,7 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 port=$(free_port); mport=$(free_port)
 secret=image-check-secret-$(date +%s%N)
 ctr=$(buildah from "$tag")
+run_started_ms=$(date +%s%3N)
 trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
 buildah run --isolation chroot \
   --env PORT="$port" --env HOST=127.0.0.1 --env VISITWIRE_RTC_LISTEN_IP=127.0.0.1 --env VISITWIRE_RTC_PORT=0 \
@@ -48,5 +49,5 @@ for _ in $(seq 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$run_pid" 2>/dev/null; then kill "$run_pid"; log "E_IMAGE_STOP: still running 10 s after the drain"; exit 1; fi
 wait "$run_pid" || code=$?
 [ "$code" = 0 ] || { tail -30 image-run.log; log "E_IMAGE_EXIT: start exited $code after the drain"; exit 1; }
-grep -q 'metrics' image-run.log || true
-echo "{\"image\":\"$tag\",\"buildSeconds\":$build_s,\"size\":\"$size\",\"run\":$figures}"
+healthy_at=$(node -p "JSON.parse(process.argv[1]).healthyAtMs" "$figures")
+echo "{\"image\":\"$tag\",\"buildSeconds\":$build_s,\"size\":\"$size\",\"startToHealthyMs\":$(( ${healthy_at%.*} - run_started_ms )),\"run\":$figures}"

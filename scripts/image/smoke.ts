@@ -46,7 +46,7 @@ const admin = await mintToken(secret, { visit: 'ops', user: 'admin-smoke', role:
 const drain = await fetch(`${url}/v1/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
 if (drain.status !== 202) fail('E_IMAGE_DRAIN', `drain answered ${drain.status}`);
 console.log(JSON.stringify({
-  healthyAfterMs, workers: health.workers, candidate: transport.data.iceCandidates[0],
+  healthyAtMs: Date.now() - (performance.now() - started - healthyAfterMs), workers: health.workers, candidate: transport.data.iceCandidates[0],
   scrapeMs, scrapeBytes: text.length, series: text.split('\n').filter((l) => l && !l.startsWith('#')).length,
 }));
 process.exit(0);
