@@ -43,6 +43,10 @@ const MediaSourceSchema = z.enum(MEDIA_SOURCES);
 /** Schemas of every client message, by message name. */
 export const ClientMessages = {
   join: z.object({}).strict(),
+  /** After a dropped connection: take this connection's participant back, media untouched, with the credential of the last join or resume. */
+  resume: z.object({ credential: z.string().min(16).max(128) }).strict(),
+  /** A transport's ICE went disconnected or failed (network change): new ICE parameters for it. */
+  restartIce: z.object({ transportId: MsId }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: MsId, dtlsParameters: DtlsParameters }).strict(),
   produce: z.object({
@@ -97,7 +101,17 @@ export interface ClientReplies {
     producers: ProducerInfo[];
     /** For providers and nurses: who waits to be admitted. */
     waiting: ParticipantInfo[];
+    /** To resume this participant on a new connection after a dropped one. */
+    resume: ResumeGrant;
   };
+  resume: {
+    self: ParticipantInfo;
+    admission: Admission;
+    resume: ResumeGrant;
+    /** The events sent while the connection was down, in order: apply them as if they had just arrived. */
+    missed: ServerEventRecord[];
+  };
+  restartIce: { iceParameters: unknown };
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
   produce: { producerId: string };
@@ -113,6 +127,9 @@ export interface ClientReplies {
   leave: Record<string, never>;
 }
 
+/** A resume credential: single use, rotated on each resume, valid while the participant's grace lasts. */
+export interface ResumeGrant { credential: string; graceMs: number }
+
 export type Ack<T> = { data: T; error?: undefined } | { error: ErrorBody; data?: undefined };
 
 /** Events the server sends to a participant. */
@@ -123,6 +140,10 @@ export interface ServerEvents extends MediaEvents {
   waitingRoom: { waiting: ParticipantInfo[] };
   participantJoined: ParticipantInfo;
   participantLeft: { participantId: string; reason: LeaveReason };
+  /** A participant's connection dropped; their media goes on while they may resume (`graceMs`). */
+  participantReconnecting: { participantId: string };
+  /** That participant is back on a new connection, same participantId and media. */
+  participantReconnected: { participantId: string };
   newProducer: ProducerInfo;
   producerClosed: { producerId: string; participantId: string };
   producerPaused: { producerId: string; participantId: string };
@@ -134,3 +155,5 @@ export interface ServerEvents extends MediaEvents {
   removed: { reason: 'replaced' };
 }
 export type ServerEventName = keyof ServerEvents;
+/** One server event with its payload. */
+export type ServerEventRecord = { [E in ServerEventName]: { event: E; data: ServerEvents[E] } }[ServerEventName];
