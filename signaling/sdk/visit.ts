@@ -1,7 +1,7 @@
-import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.ts';
+import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, ServerEventRecord, ServerEvents } from '../protocol.ts';
 import { TypedEmitter } from './emitter.ts';
 import { VisitError, toVisitError } from './errors.ts';
-import type { InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
+import type { ConnectionState, InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
 import type { ResolvedJoinOptions } from './options.ts';
 import { MediaSession, type Consumed } from './session.ts';
 import { senderStats } from './sender-stats.ts';
@@ -9,7 +9,6 @@ import type { Signal } from './signal.ts';
 import { CAMERA_CONSTRAINTS, MICROPHONE_CONSTRAINTS } from './simulcast.ts';
 
 type JoinReply = ClientReplies['join'];
-type State = 'joined' | 'rejoining' | 'closed';
 
 /** What `publish` takes per kind: a track, or `true` to open the default camera or microphone. */
 export interface PublishOptions {
@@ -44,7 +43,10 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private readonly local: LocalTracks = {};
   private readonly ownTracks = new Set<MediaStreamTrack>();
   private readonly muted: Record<MediaKind, boolean> = { audio: false, video: false };
-  private state: State = 'joined';
+  private state: ConnectionState = 'connected';
+  /** The credential that takes this participant back after a dropped connection. */
+  private resumeGrant: ResumeGrant;
+  private resumeTimer?: ReturnType<typeof setTimeout>;
   /** Server events wait here until the session that should see them is ready. */
   private inbox: (() => void)[] | null = [];
   private rejoinTimer?: ReturnType<typeof setTimeout>;
@@ -65,6 +67,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     super();
     this.self = reply.self;
     this.admission = reply.admission;
+    this.resumeGrant = reply.resume;
     this.adopt(session);
     this.listen();
     // Give the app a turn to attach listeners, then report what is already there.
@@ -94,6 +97,15 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /**
+   * `connected`; `resuming` (the signaling connection dropped: media goes on,
+   * the SDK reconnects and takes the same participant back); `rejoining` (media
+   * was lost: joining again); `closed`. Changes come with `connectionStateChanged`.
+   */
+  get connectionState(): ConnectionState {
+    return this.state;
   }
 
   isMuted(kind: MediaKind): boolean {
@@ -255,6 +267,8 @@ export class Visit extends TypedEmitter<VisitEvents> {
       for (const c of this.session.endParticipant(participantId)) this.emit('trackEnded', c.remote);
       if (this.others.delete(participantId)) this.emit('participantLeft', { participantId, reason });
     });
+    on('participantReconnecting', (e) => this.emit('participantReconnecting', e));
+    on('participantReconnected', (e) => this.emit('participantReconnected', e));
     on('newProducer', (p) => this.subscribe(p));
     on('producerClosed', ({ producerId }) => this.endTrack(producerId));
     on('consumerClosed', ({ producerId }) => this.endTrack(producerId));
@@ -284,12 +298,13 @@ export class Visit extends TypedEmitter<VisitEvents> {
     const socket = this.signal.socket;
     socket.on('disconnect', (reason) => {
       if (this.state === 'closed' || reason === 'io client disconnect') return;
-      this.interrupt('disconnected');
+      this.startResuming();
       // The server hung up on us: socket.io does not retry that by itself.
       if (reason === 'io server disconnect') socket.connect();
     });
     socket.on('connect', () => {
-      if (this.state === 'rejoining') void this.rejoin();
+      if (this.state === 'resuming') void this.resume();
+      else if (this.state === 'rejoining') void this.rejoin();
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
       if (this.state === 'closed' || !err.data?.code) return;
@@ -391,19 +406,58 @@ export class Visit extends TypedEmitter<VisitEvents> {
   }
 
   private async reportSenderStats(): Promise<void> {
-    if (this.state !== 'joined' || !this.signal.connected) return;
+    if (this.state !== 'connected' || !this.signal.connected) return;
     const producer = await this.session.producers.get('video')?.catch(() => undefined);
     if (!producer || producer.closed || producer.paused) return;
     const stats = await senderStats(producer).catch(() => undefined);
     if (stats) await this.signal.request('reportSenderStats', stats).catch(() => undefined);
   }
 
-  // ---- interruption and rejoin ----
+  // ---- resume, interruption and rejoin ----
+
+  private setState(state: ConnectionState, reason: string): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('connectionStateChanged', { state, reason });
+  }
+
+  /** The signaling connection dropped: media goes on; take the participant back when socket.io reconnects, within the grace. */
+  private startResuming(): void {
+    if (this.state !== 'connected') return;
+    this.setState('resuming', 'disconnected');
+    // Leave a margin for the resume request itself; past the grace the server has ended the participant.
+    this.resumeTimer = setTimeout(() => {
+      if (this.interrupt('disconnected') && this.signal.connected) void this.rejoin();
+    }, Math.max(1000, this.resumeGrant.graceMs - 1000));
+  }
+
+  private async resume(): Promise<void> {
+    let reply: ClientReplies['resume'];
+    try {
+      reply = await this.signal.request('resume', { credential: this.resumeGrant.credential });
+    } catch {
+      // Past the grace, or the participant ended meanwhile: join again with new media.
+      if (this.interrupt('disconnected')) void this.rejoin();
+      return;
+    }
+    if (this.state !== 'resuming') return;
+    clearTimeout(this.resumeTimer);
+    this.resumeGrant = reply.resume;
+    this.self = reply.self;
+    this.setState('connected', 'resumed');
+    this.replay(reply.missed);
+  }
+
+  /** Hands events the server kept while the connection was down to their listeners, in order. */
+  private replay(missed: ServerEventRecord[]): void {
+    for (const { event, data } of missed) for (const listener of this.signal.socket.listeners(event)) listener(data);
+  }
 
   /** Media is gone: drop the session and wait (events queue) until rejoined. */
   private interrupt(reason: InterruptReason): boolean {
-    if (this.state !== 'joined') return false;
-    this.state = 'rejoining';
+    if (this.state !== 'connected' && this.state !== 'resuming') return false;
+    clearTimeout(this.resumeTimer);
+    this.setState('rejoining', reason);
     this.inbox = [];
     this.emit('interrupted', { reason });
     this.endSession();
@@ -426,7 +480,8 @@ export class Visit extends TypedEmitter<VisitEvents> {
           this.adopt(session);
           this.self = reply.self;
           this.admission = reply.admission;
-          this.state = 'joined';
+          this.resumeGrant = reply.resume;
+          this.setState('connected', 'rejoined');
           clearTimeout(this.rejoinTimer);
           this.emit('rejoined', { admission: reply.admission });
           this.start(reply);
@@ -444,8 +499,11 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   private adopt(session: MediaSession): void {
     this.session = session;
+    // ICE restarts did not bring the transport back: new media from scratch.
     session.onTransportFailed = (direction) => {
-      if (this.session === session) this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS); leave and join again`));
+      if (this.session !== session) return;
+      this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS) and an ICE restart did not recover it; joining again`));
+      if (this.interrupt('transport-failed') && this.signal.connected) void this.rejoin();
     };
   }
 
@@ -457,8 +515,9 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private close(reason: VisitEvents['closed']['reason']): void {
     if (this.state === 'closed') return;
     this.endSession();
-    this.state = 'closed';
+    this.setState('closed', reason);
     clearTimeout(this.rejoinTimer);
+    clearTimeout(this.resumeTimer);
     clearInterval(this.statsTimer);
     this.inbox = null;
     for (const track of this.ownTracks) track.stop();

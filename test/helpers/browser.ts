@@ -42,6 +42,9 @@ export interface VisitState {
   published: { audio: boolean; video: boolean };
   interrupted: boolean;
   rejoins: number;
+  connectionState: string;
+  resumes: number;
+  reconnecting: string[];
   errors: string[];
   marks: Record<string, number>;
 }
