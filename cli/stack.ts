@@ -53,7 +53,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     requestTimeoutMs: config.media.requestTimeoutMs,
   });
   const visits = new VisitService({
-    pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, resumeGraceMs: config.resumeGraceMs, policy: config.policy, audit, logger, nodeId,
+    pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, resumeGraceMs: config.resumeGraceMs, admissions: registry, policy: config.policy, audit, logger, nodeId,
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
   gaugeFrom('visitwire_visits', 'Visits with media on this node', () => visits.visitCount);

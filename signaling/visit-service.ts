@@ -3,6 +3,8 @@ import type { AuditLog } from '../common/audit.ts';
 import type { MediaConfig } from '../common/config.ts';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { MemoryRegistry } from '../common/registry/memory.ts';
+import type { Registry } from '../common/registry/types.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
 import type { VisitClaims } from '../common/tokens.ts';
 import { takeCensus, type MediaCensus } from '../sfu/media-census.ts';
@@ -24,6 +26,8 @@ export interface VisitServiceOptions {
   nodeId: string;
   /** Layer policy and audio-only fallback settings. */
   policy: PolicyConfig;
+  /** Where admissions are remembered (the cluster registry), so that a patient admitted once is let back in on any node; default in memory. */
+  admissions?: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
   /** How long a participant whose connection dropped keeps its media and may resume; default 20 s, 0 = leave at once. */
   resumeGraceMs?: number;
   /** While true, joins of visits this node does not hold are refused (UNAVAILABLE). */
@@ -44,16 +48,22 @@ const READMIT_MS = 4 * 3600_000;
  */
 export class VisitService {
   private readonly visits = new Map<string, Visit>();
-  private readonly admitted = new Map<string, number>();
+  private readonly admissions: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
   /** Resume credentials of joined participants. */
   private readonly resumable = new Map<string, Participant>();
   private readonly context: VisitContext;
 
   constructor(private readonly o: VisitServiceOptions) {
+    this.admissions = o.admissions ?? new MemoryRegistry();
     this.context = {
       pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId,
-      wasAdmitted: (visitId, userId) => this.wasAdmitted(visitId, userId),
-      rememberAdmitted: (visitId, userId) => this.rememberAdmitted(visitId, userId),
+      wasAdmitted: (visitId, userId) => this.admissions.wasAdmitted(visitId, userId).catch((err: unknown) => {
+        o.logger.warn({ visitId, err: (err as Error).message }, 'admission lookup failed; the patient waits to be admitted');
+        return false;
+      }),
+      rememberAdmitted: (visitId, userId) => void this.admissions.rememberAdmission(visitId, userId, READMIT_MS).catch((err: unknown) => {
+        o.logger.warn({ visitId, err: (err as Error).message }, 'could not remember an admission; a rejoin elsewhere will wait again');
+      }),
       onParticipantClosed: (p) => { if (p.credential) this.resumable.delete(p.credential); },
       onClosed: (visit) => {
         if (this.visits.get(visit.visitId) !== visit) return;
@@ -168,21 +178,4 @@ export class VisitService {
   private medias(): VisitMedia[] {
     return [...this.visits.values()].flatMap((v) => (v.media && !v.media.isClosed ? [v.media] : []));
   }
-
-  private rememberAdmitted(visitId: string, userId: string): void {
-    const now = Date.now();
-    for (const [key, until] of this.admitted) if (until <= now) this.admitted.delete(key);
-    this.admitted.set(admissionKey(visitId, userId), now + READMIT_MS);
-  }
-
-  private wasAdmitted(visitId: string, userId: string): boolean {
-    const key = admissionKey(visitId, userId);
-    const until = this.admitted.get(key);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.admitted.delete(key);
-    return false;
-  }
 }
-
-const admissionKey = (visitId: string, userId: string) => `${visitId}\n${userId}`;

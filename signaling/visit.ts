@@ -21,8 +21,8 @@ export interface VisitContext {
   audit: AuditLog;
   logger: Logger;
   nodeId: string;
-  /** A patient admitted before is let straight back in. */
-  wasAdmitted(visitId: string, userId: string): boolean;
+  /** A patient admitted before, on this node or another, is let straight back in. */
+  wasAdmitted(visitId: string, userId: string): Promise<boolean>;
   rememberAdmitted(visitId: string, userId: string): void;
   /** The visit closed: called once, after its last participant. */
   onClosed(visit: Visit): void;
@@ -69,8 +69,8 @@ export class Visit {
     if (this.participants.size - previous.length >= this.ctx.maxParticipants) {
       throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `visit is full (${this.ctx.maxParticipants} participants)`);
     }
-    const waits = claims.role === 'patient' && !this.ctx.wasAdmitted(this.visitId, claims.sub);
-    const participant = new Participant(this, claims, link, waits ? 'waiting' : 'admitted');
+    // A patient waits unless admitted before (looked up while the join completes).
+    const participant = new Participant(this, claims, link, claims.role === 'patient' ? 'waiting' : 'admitted');
     this.participants.set(participant.participantId, participant);
     for (const p of previous) p.close('replaced');
     return participant;
@@ -78,8 +78,12 @@ export class Visit {
 
   /** Completes a seated participant's join: the visit's media, then the others are told. */
   async completeJoin(p: Participant): Promise<JoinReply> {
-    const media = await this.ensureMedia();
+    const [media, admittedBefore] = await Promise.all([
+      this.ensureMedia(),
+      p.admission === 'waiting' ? this.ctx.wasAdmitted(this.visitId, p.userId) : false,
+    ]);
     if (p.closed) throw new VisitwireError(ErrorCode.NOT_JOINED, 'the participant left while joining');
+    if (admittedBefore) p.admission = 'admitted';
     p.markJoined(media.addParticipant(p.participantId));
     this.audit('join', p, p.admission);
     if (p.admission === 'waiting') this.notifyWaitingRoom();
