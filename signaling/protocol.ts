@@ -151,6 +151,8 @@ export interface ServerEvents extends MediaEvents {
   consumerClosed: { consumerId: string; producerId: string };
   /** The media for this visit was lost on this node (a worker died); join again to go on. */
   visitInterrupted: { reason: 'media-worker-died' };
+  /** The node is draining: join the visit on the node the router names, then leave this one (make before break). */
+  migrate: { reason: 'drain' };
   /** This connection's participant was ended by the server; `replaced`: the same user joined again elsewhere. Do not rejoin by itself. */
   removed: { reason: 'replaced' };
 }

@@ -170,6 +170,12 @@ export class VisitService {
     return { credential: p.credential, graceMs: this.graceMs };
   }
 
+  /** The node drains: asks every joined participant to move to another node; returns the visits. */
+  migrateAll(): string[] {
+    for (const visit of this.visits.values()) for (const p of visit.joinedParticipants()) p.notify('migrate', { reason: 'drain' });
+    return [...this.visits.keys()];
+  }
+
   /** Ends every visit on this node (shutdown). */
   close(): void {
     for (const visit of [...this.visits.values()]) visit.close('node-stopped');

@@ -15,10 +15,10 @@ export interface RemoteTrack {
 }
 
 /** Why the visit's media was lost for a while; the SDK rejoins by itself and then emits `rejoined`. */
-export type InterruptReason = 'media-worker-died' | 'disconnected' | 'transport-failed';
+export type InterruptReason = 'media-worker-died' | 'disconnected' | 'transport-failed' | 'node-failed';
 
 /** The visit's connection: see `Visit.connectionState`. */
-export type ConnectionState = 'connected' | 'resuming' | 'rejoining' | 'closed';
+export type ConnectionState = 'connected' | 'resuming' | 'rejoining' | 'migrating' | 'closed';
 
 /** Every event a Visit emits, with its payload. */
 export interface VisitEvents {

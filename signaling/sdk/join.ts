@@ -15,17 +15,19 @@ import { Visit } from './visit.ts';
 export async function joinVisit(options: JoinOptions): Promise<Visit> {
   let url = options?.url;
   let iceServers = options?.iceServers;
+  let nodeId: string | undefined;
   if (options?.routerUrl && typeof options.token === 'string') {
     const route = await findRoute(options.routerUrl, options.token, options.connectTimeoutMs ?? 15_000);
     url = route.signalingUrl;
     iceServers ??= route.iceServers;
+    nodeId = route.nodeId;
   }
   const o = resolveOptions({ ...options, url: url as string, iceServers });
   const signal = await Signal.connect(o);
   try {
     const reply = await signal.request('join', {});
     const session = await MediaSession.create(signal, reply.routerRtpCapabilities, o.iceServers);
-    return new Visit(signal, o, reply, session);
+    return new Visit(signal, o, reply, session, nodeId);
   } catch (err) {
     signal.close();
     throw err instanceof VisitError ? err : toVisitError(err);
