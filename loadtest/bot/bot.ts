@@ -34,7 +34,7 @@ export async function connectBot(options: BotOptions): Promise<Bot> {
 /** With a router: a node that has not taken the bot back after this long is reported to the router. */
 const FAILOVER_AFTER_MS = 3000;
 /** While migrating, the old node's media runs at most this long after the new one is up. */
-const MAKE_BEFORE_BREAK_MS = 3000;
+const MAKE_BEFORE_BREAK_MS = 10_000;
 const backOff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2)));
 
 class VisitBot implements Bot {
@@ -47,6 +47,7 @@ class VisitBot implements Bot {
   private resumeGrant?: ResumeGrant;
   private resumeTimer?: NodeJS.Timeout;
   private failoverTimer?: NodeJS.Timeout;
+  private failingOver = false;
   private resumes = 0;
   private reroutes = 0;
   private migrations = 0;
@@ -186,6 +187,12 @@ class VisitBot implements Bot {
       this.state = 'rejoining';
       void this.closeMedia();
     });
+    // A refused reconnection (the node is gone or restarting): ask the router now.
+    sig.socket.on('connect_error', (err: Error & { data?: unknown }) => {
+      if (sig !== this.sig || err.data !== undefined || this.state !== 'resuming' || !this.o.route) return;
+      clearTimeout(this.failoverTimer);
+      void this.failover();
+    });
     // After the first connection, every connect is socket.io's reconnection.
     sig.socket.on('connect', () => {
       if (sig !== this.sig) return;
@@ -229,6 +236,16 @@ class VisitBot implements Bot {
 
   /** The node did not take the bot back: ask the router again, naming the node; go wherever it sends us. */
   private async failover(): Promise<void> {
+    if (this.failingOver) return;
+    this.failingOver = true;
+    try {
+      await this.failoverLoop();
+    } finally {
+      this.failingOver = false;
+    }
+  }
+
+  private async failoverLoop(): Promise<void> {
     for (let attempt = 0; !this.leaving && (this.state === 'resuming' || (this.state === 'rejoining' && !this.sig.socket.connected)); attempt++) {
       try {
         const route = await this.o.route!(this.nodeId);

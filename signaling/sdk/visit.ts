@@ -24,10 +24,10 @@ export interface LocalTracks {
 }
 
 const KINDS: MediaKind[] = ['audio', 'video'];
-/** With a router: a node that has not taken us back after this long is reported to the router. */
+/** With a router: a node that has not taken us back after this long (or refuses connections) is reported to the router. */
 const FAILOVER_AFTER_MS = 3000;
 /** While migrating, the old node's media runs at most this long after the new session is up. */
-const MAKE_BEFORE_BREAK_MS = 3000;
+const MAKE_BEFORE_BREAK_MS = 10_000;
 const MIGRATE_ATTEMPTS = 5;
 
 /** Jittered exponential back-off: 250 ms, 500 ms, ... up to 4 s, each between half and all of it. */
@@ -57,6 +57,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private resumeGrant: ResumeGrant;
   private resumeTimer?: ReturnType<typeof setTimeout>;
   private failoverTimer?: ReturnType<typeof setTimeout>;
+  private failingOver = false;
   /** Server events wait here until the session that should see them is ready. */
   private inbox: (() => void)[] | null = [];
   private rejoinTimer?: ReturnType<typeof setTimeout>;
@@ -322,7 +323,13 @@ export class Visit extends TypedEmitter<VisitEvents> {
       else if (this.state === 'rejoining') void this.rejoin();
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-      if (this.state === 'closed' || signal !== this.signal || !err.data?.code) return;
+      if (this.state === 'closed' || signal !== this.signal) return;
+      // The node refuses connections (gone, or restarting): ask the router now rather than after FAILOVER_AFTER_MS.
+      if (!err.data?.code && this.state === 'resuming' && this.o.routerUrl) {
+        clearTimeout(this.failoverTimer);
+        void this.failover();
+      }
+      if (!err.data?.code) return;
       // Refused on reconnect (an expired token, say): no point in retrying.
       this.emit('error', new VisitError(err.data.code as VisitError['code'], err.data.message ?? err.message, 'connect'));
       this.close('failed');
@@ -455,6 +462,16 @@ export class Visit extends TypedEmitter<VisitEvents> {
    * resuming. Retries with jittered back-off until the rejoin timeout.
    */
   private async failover(): Promise<void> {
+    if (this.failingOver) return;
+    this.failingOver = true;
+    try {
+      await this.failoverLoop();
+    } finally {
+      this.failingOver = false;
+    }
+  }
+
+  private async failoverLoop(): Promise<void> {
     for (let attempt = 0; this.state === 'resuming' || (this.state === 'rejoining' && !this.signal.connected); attempt++) {
       try {
         const route = await findRoute(this.o.routerUrl!, this.o.token, this.o.connectTimeoutMs, this.nodeId);
