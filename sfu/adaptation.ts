@@ -13,7 +13,13 @@ export interface AdaptationHooks {
   roleOf(participantId: string): Role | undefined;
 }
 
-export interface SenderStats { availableOutgoingBitrate?: number; qualityLimitationReason?: QualityLimitationReason }
+export interface SenderStats {
+  availableOutgoingBitrate?: number;
+  qualityLimitationReason?: QualityLimitationReason;
+  lossFraction?: number;
+  roundTripTimeMs?: number;
+  sendBitrate?: number;
+}
 
 type Producer = types.Producer<ProducerMeta>;
 type Consumer = types.Consumer<ConsumerMeta>;
@@ -125,9 +131,14 @@ export class VisitAdaptation {
       // A browser's send estimate is meaningless while it sends no video: probe by trying video again instead.
       availableOutgoingBitrate: stopped ? undefined : stats.availableOutgoingBitrate,
       qualityLimitationReason: stats.qualityLimitationReason,
+      lossFraction: stats.lossFraction,
+      roundTripTimeMs: stats.roundTripTimeMs,
+      sendBitrate: stats.sendBitrate,
       producerPaused: producer.appData.muted === true,
     }, nowMs, this.config);
     this.uplinks.set(producer.id, next);
+    // The last report describes the video before this change: judge only reports that come after it.
+    if (events.length > 0) this.senderStats.delete(owner);
     for (const e of events) {
       const enabled = e.to === 'sending';
       producer.appData.uplinkStopped = !enabled;
