@@ -14,7 +14,8 @@ let visit: ImpairedVisit;
 const SLOW = 40_000;
 
 beforeAll(async () => {
-  visit = await startImpairedVisit({ VISITWIRE_UNUSED_LAYER_MS: '3000' }, { provider: 'chromium', patient: 'firefox', hostIndices: [20, 21] });
+  // LOG_LEVEL info: the server logs the inputs behind each uplink decision, printed below.
+  visit = await startImpairedVisit({ VISITWIRE_UNUSED_LAYER_MS: '3000', LOG_LEVEL: 'info' }, { provider: 'chromium', patient: 'firefox', hostIndices: [20, 21] });
 }, 120_000);
 
 afterAll(async () => {
@@ -84,5 +85,10 @@ describe('a Firefox publisher on limited networks', () => {
     expect(resumed.participantId).toBe(participantId);
     await keepsGrowing('decoded Firefox frames at the provider after the uplink recovers', framesAtProvider, 40);
     console.log(`Firefox uplink at 100 kbit/s: video stopped ${stopped.at - since} ms after the limit; back ${resumed.at - liftedAt} ms after lifting it`);
+    const decisions = visit.server.output().split('\n').filter((l) => l.includes('uplink video fallback'))
+      .map((l) => JSON.parse(l) as { enabled: boolean; input: { lossFraction?: number; roundTripTimeMs?: number; sendBitrate?: number } });
+    console.log(`uplink decisions:\n${decisions.map((d) => `${d.enabled ? 'video on' : 'video off'} on ${JSON.stringify(d.input)}`).join('\n')}`);
+    // The decision had Firefox's own view of its uplink (loss and send rate from its stats), not only the server's score.
+    expect(decisions[0]).toMatchObject({ enabled: false, input: { lossFraction: expect.any(Number), sendBitrate: expect.any(Number) } });
   }, 240_000);
 });

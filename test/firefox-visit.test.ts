@@ -95,14 +95,11 @@ describe('a browser the SDK cannot serve', () => {
       initScript: () => { delete (window as { RTCPeerConnection?: unknown }).RTCPeerConnection; },
     });
     const token = await server.token({ visit: 'v-unsupported', user: 'pt-no-webrtc', role: 'patient' });
-    await page.goto(`${server.url}/healthz`);
-    const result = await page.evaluate(async ([url, t]) => {
-      // A string, so the test runner does not rewrite this import() for Node.
-      const sdk = await (new Function('u', 'return import(u)'))(`${url}/sdk/visitwire-sdk.js`);
-      return sdk.joinVisit({ url, token: t }).then(() => ({ code: 'joined', message: '' }), (e: { code: string; message: string }) => ({ code: e.code, message: e.message }));
-    }, [server.url, token] as const);
-    expect(result.code).toBe('UNSUPPORTED_BROWSER');
-    expect(result.message).toContain('RTCPeerConnection');
+    // The demo's patient page: it calls joinVisit and shows what went wrong.
+    await page.goto(`${server.url}/visit?token=${token}`);
+    const state = await until('the join to fail', async () => { const s = await visitState(page); return s.phase === 'failed' && s; });
+    expect(state.errors).toEqual([expect.stringMatching(/^join: UNSUPPORTED_BROWSER .*RTCPeerConnection/)]);
+    expect(await page.evaluate(() => document.getElementById('notice')?.textContent)).toContain('UNSUPPORTED_BROWSER');
     // The node saw nothing of it: no join in the audit log, nobody in the visit.
     expect(audit().filter((e) => e.visitId === 'v-unsupported')).toEqual([]);
     expect(audit().some((e) => e.action === 'join')).toBe(true); // the log is written at all
