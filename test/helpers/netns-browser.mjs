@@ -3,9 +3,10 @@
 // socket reachable from this one. Playwright's Chromium talks over a pipe, but
 // puppeteer's Firefox serves WebDriver BiDi on a TCP port of the loopback of
 // the namespace it runs in. This wrapper starts the browser with nsenter,
-// watches its output for "listening on ws://127.0.0.1:PORT", listens on a port
-// of this namespace's loopback instead, and prints that port in its place:
-// each connection is carried by a small `nsenter ... node` pipe into the namespace.
+// watches its output for "listening on ws://127.0.0.1:PORT" and listens on the
+// same port of this namespace's loopback (Firefox checks the port in the Host
+// header) before passing the line on: each connection is carried by a small
+// `nsenter ... node` pipe into the namespace.
 //   usage: netns-browser.mjs /run/netns/NAME BROWSER [ARGS...]
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -33,9 +34,8 @@ browser.stderr.on('data', (chunk) => {
       socket.on('close', () => pipe.kill());
       pipe.on('exit', () => socket.destroy());
     });
-    relay.listen(0, '127.0.0.1', () => {
-      process.stderr.write(`${line.replace(`127.0.0.1:${inner}`, `127.0.0.1:${relay.address().port}`)}\n`);
-    });
+    relay.on('error', (err) => { process.stderr.write(`netns-browser: cannot relay port ${inner}: ${err.message}\n`); browser.kill(); });
+    relay.listen(inner, '127.0.0.1', () => process.stderr.write(`${line}\n`));
   }
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => browser.kill(sig));
