@@ -48,7 +48,7 @@ export interface PolicyConfig {
   uplinkStopScore: number;
   /** ...or the SFU's receiver reports show at least this fraction (0-1) of its video lost on the way (remote-inbound-rtp)... */
   uplinkStopLoss: number;
-  /** ...or their round-trip time reaches this (ms): a queue that deep means the uplink is saturated... */
+  /** ...or their round-trip time reaches this (ms) with half that loss: a queue that deep, and loss, mean the uplink is saturated... */
   uplinkStopRttMs: number;
   /** ...or the video it manages to send falls below the lowest layer's bitrate times this... */
   uplinkMinSendFraction: number;

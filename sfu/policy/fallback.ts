@@ -132,7 +132,8 @@ function uplinkFailing(input: UplinkInput, config: PolicyConfig): boolean {
   const { producerScore, lossFraction, roundTripTimeMs, sendBitrate } = input;
   return (producerScore !== undefined && producerScore <= config.uplinkStopScore)
     || (lossFraction !== undefined && lossFraction >= config.uplinkStopLoss)
-    || (roundTripTimeMs !== undefined && roundTripTimeMs >= config.uplinkStopRttMs)
+    // A round trip crosses the downlink too: a deep queue counts only with loss on the uplink (half the stop loss).
+    || (roundTripTimeMs !== undefined && roundTripTimeMs >= config.uplinkStopRttMs && (lossFraction ?? 0) >= config.uplinkStopLoss / 2)
     || (sendBitrate !== undefined && sendBitrate < config.layers[0]!.bitrate * config.uplinkMinSendFraction);
 }
 
