@@ -66,6 +66,11 @@ export const ClientMessages = {
   reportSenderStats: z.object({
     availableOutgoingBitrate: z.number().min(0).max(1e10).optional(),
     qualityLimitationReason: z.enum(['none', 'bandwidth', 'cpu', 'other']).optional(),
+    /** remote-inbound-rtp of the video: share of packets lost on the way to the SFU, and the round trip (ms). */
+    lossFraction: z.number().min(0).max(1).optional(),
+    roundTripTimeMs: z.number().min(0).max(600_000).optional(),
+    /** Video sent (bps) since the previous report, from outbound-rtp bytesSent. */
+    sendBitrate: z.number().min(0).max(1e10).optional(),
   }).strict(),
   /** Provider only: the best video of one participant (a wound, a rash), until released. */
   requestFullQuality: z.object({ participantId: Id, enabled: z.boolean() }).strict(),
