@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { configFromEnv } from '../common/config.ts';
+import { localRtcAddress } from '../common/local-address.ts';
 import { logger } from '../common/logger.ts';
 import { ROLES, type Role } from '../common/roles.ts';
 import { devSecret, mintToken } from '../common/tokens.ts';
@@ -34,7 +36,11 @@ async function start(): Promise<void> {
     secret = devSecret();
     logger.warn('VISITWIRE_SECRET is not set: using a random dev secret for this run (tokens from `visitwire token` will not work against it)');
   }
-  const stack = await startStack({ ...config, secret, demo: config.demo ?? true });
+  // The local demo guesses a media address every browser on this machine reaches; production (`visitwire node`) never guesses.
+  const local = localRtcAddress(process.env, os.networkInterfaces());
+  const media = local ? { ...config.media, listenIp: local.listenIp, announcedAddress: local.announcedAddress } : config.media;
+  const stack = await startStack({ ...config, media, secret, demo: config.demo ?? true });
+  for (const note of local?.notes ?? []) process.stdout.write(`${note}\n`);
   process.stdout.write(`visitwire is running: open ${stack.url}/ for the demo\n`);
   process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
   let stopping = false;

@@ -14,10 +14,12 @@ const CLOSE_TIMEOUT_MS = 10_000;
 /**
  * `visitwire node`: signaling and SFU as one regional node of a cluster,
  * registered in Redis. SIGTERM (or `POST /v1/admin/drain`) drains it: no new
- * visits, running ones finish, then it exits 0. A second signal exits at once.
+ * visits, its participants are asked to move to another node (`migrate`),
+ * and it exits 0 once empty, or after `--drain-timeout` seconds (ending
+ * whoever is left). A second signal exits at once.
  */
 export async function runNode(args: string[]): Promise<void> {
-  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits']);
+  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout']);
   const config = configFromEnv();
   const secret = config.secret ?? fail('VISITWIRE_SECRET is not set: a node checks visit tokens with it');
   const region = o.region ?? fail('node needs --region <id> (e.g. eu-west)');
@@ -33,10 +35,11 @@ export async function runNode(args: string[]): Promise<void> {
   if (!IdSchema.safeParse(nodeId).success) fail(`--node-id must be 1-128 of A-Z a-z 0-9 _ . : @ -, not "${nodeId}"`);
   const maxVisits = positiveIntOption('max-visits', o['max-visits'], 100);
   const publicUrl = httpUrlOption('public-url', o['public-url']);
+  const drainTimeoutMs = positiveIntOption('drain-timeout', o['drain-timeout'], config.drainTimeoutMs / 1000) * 1000;
 
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, secret, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl,
+    ...config, secret, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();

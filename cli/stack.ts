@@ -52,12 +52,15 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   await pool.start();
   const audit = new AuditLog(logger, config.auditFile);
   const registry = config.registry ?? new MemoryRegistry();
-  const node = new NodePresence({
+  const node: NodePresence = new NodePresence({
     registry, nodeId, region: config.region ?? LOCAL_REGION.id, capacity: { maxVisits: config.maxVisits ?? 100 }, pool, logger,
     requestTimeoutMs: config.media.requestTimeoutMs,
+    onDrain: () => { for (const visitId of visits.migrateAll()) node.releaseClaim(visitId); },
+    onDrainTimeout: () => visits.close(),
+    drainTimeoutMs: config.drainTimeoutMs,
   });
   const visits = new VisitService({
-    pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, policy: config.policy, audit, logger, nodeId,
+    pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, resumeGraceMs: config.resumeGraceMs, admissions: registry, policy: config.policy, audit, logger, nodeId,
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });

@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
   VISITWIRE_RTC_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
   VISITWIRE_MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(100).default(10),
+  VISITWIRE_RESUME_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  VISITWIRE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   VISITWIRE_INITIAL_BITRATE: z.coerce.number().int().min(100_000).default(1_000_000),
   VISITWIRE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   VISITWIRE_AUDIT_FILE: z.string().optional(),
@@ -46,6 +48,10 @@ export interface Config {
   secret?: string;
   media: MediaConfig;
   maxParticipantsPerVisit: number;
+  /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once. */
+  resumeGraceMs: number;
+  /** A draining node ends whoever has not moved after this long, and stops. */
+  drainTimeoutMs: number;
   /** Layer policy and audio-only fallback (sfu/policy/README.md). */
   policy: PolicyConfig;
   auditFile?: string;
@@ -87,6 +93,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.VISITWIRE_REQUEST_TIMEOUT_MS,
     },
     maxParticipantsPerVisit: e.VISITWIRE_MAX_PARTICIPANTS,
+    resumeGraceMs: e.VISITWIRE_RESUME_GRACE_MS,
+    drainTimeoutMs: e.VISITWIRE_DRAIN_TIMEOUT_MS,
     policy: policyConfigFromEnv(env),
     auditFile: e.VISITWIRE_AUDIT_FILE,
     demo: e.VISITWIRE_DEMO === undefined ? undefined : e.VISITWIRE_DEMO === '1',

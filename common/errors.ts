@@ -6,6 +6,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   NOT_JOINED: 'NOT_JOINED',
   ALREADY_JOINED: 'ALREADY_JOINED',
+  /** A resume credential that is unknown, used already, past its grace, or another participant's. */
+  RESUME_FAILED: 'RESUME_FAILED',
   NOT_ADMITTED: 'NOT_ADMITTED',
   NOT_FOUND: 'NOT_FOUND',
   CANNOT_CONSUME: 'CANNOT_CONSUME',

@@ -20,6 +20,11 @@ const state = {
   interrupted: false,
   /** How many times the SDK rejoined after an interruption. */
   rejoins: 0,
+  /** The SDK's connectionState, and how many times it resumed after a dropped connection. */
+  connectionState: 'connected',
+  resumes: 0,
+  /** participantIds seen reconnecting (their connection dropped, media went on). */
+  reconnecting: [],
   errors: [],
   /** Date.now() of milestones. */
   marks: {},
@@ -297,6 +302,15 @@ function wire(v) {
       ended('denied', 'The provider could not admit you to this visit.');
     }
   });
+  v.on('connectionStateChanged', ({ state: now, reason }) => {
+    state.connectionState = now;
+    if (now === 'resuming') notice('Reconnecting… (audio and video go on)', 'warn');
+    if (now === 'connected' && reason === 'resumed') {
+      state.resumes += 1;
+      notice(null);
+    }
+  });
+  v.on('participantReconnecting', ({ participantId }) => state.reconnecting.push(participantId));
   v.on('interrupted', ({ reason }) => {
     state.interrupted = true;
     state.marks.interrupted = Date.now();

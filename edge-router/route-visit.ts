@@ -16,6 +16,8 @@ export interface RouteVisitRequest {
   visitId: string;
   residency?: string;
   client: GeoPoint | null;
+  /** A node known to have failed just now (the registry may still list it from a cached listing). */
+  exclude?: string;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface RouteVisitRequest {
  */
 export async function routeVisit(deps: RouteVisitDeps, req: RouteVisitRequest): Promise<Selection> {
   const { registry } = deps;
-  const [nodes, visitHome] = await Promise.all([deps.listNodes(), registry.getVisitHome(req.visitId)]);
+  const [listed, visitHome] = await Promise.all([deps.listNodes(), registry.getVisitHome(req.visitId)]);
+  const nodes = req.exclude ? listed.filter((n) => n.nodeId !== req.exclude) : listed;
   const ctx = { now: Date.now(), regions: deps.regions, client: req.client, residency: req.residency, policy: deps.policy };
   const first = selectNode(nodes, { ...ctx, visitHome });
   if (!first.ok) return first;

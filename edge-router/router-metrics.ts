@@ -12,7 +12,7 @@ const registryErrors = counter('visitwire_registry_errors_total', 'Registry (Red
 const registrySeconds = histogram('visitwire_registry_duration_seconds', 'Registry (Redis) call latency, by operation', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], ['operation']);
 
 startAtZero(refusals, ['no-healthy-node', 'all-draining', 'all-at-capacity', 'no-node-in-known-region', 'residency-excluded-all'].map((cause) => ({ code: 'UNAVAILABLE', cause })));
-startAtZero(registryErrors, ['heartbeat', 'removeNode', 'listNodes', 'getVisitHome', 'claimVisitHome', 'releaseVisit'].map((operation) => ({ operation })));
+startAtZero(registryErrors, ['heartbeat', 'removeNode', 'listNodes', 'getVisitHome', 'claimVisitHome', 'releaseVisit', 'rememberAdmission', 'wasAdmitted'].map((operation) => ({ operation })));
 
 const ENDPOINTS = new Set(['/v1/route', '/v1/regions', '/healthz']);
 
@@ -32,9 +32,10 @@ export function observeRoute(endpoint: string, started: number, outcome: RouteOu
   }
 }
 
-/** The registry with every call timed and its failures counted. */
+/** The registry with every call timed and its failures counted (every method, so new ones are timed too). */
 export function timedRegistry(registry: Registry): Registry {
-  const timed = <A extends unknown[], R>(operation: string, call: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+  const wrapped = new Map<PropertyKey, unknown>();
+  const timed = (operation: string, call: (...a: unknown[]) => Promise<unknown>) => async (...a: unknown[]): Promise<unknown> => {
     const started = performance.now();
     try {
       return await call(...a);
@@ -45,16 +46,14 @@ export function timedRegistry(registry: Registry): Registry {
       registrySeconds.observe({ operation }, (performance.now() - started) / 1000);
     }
   };
-  return {
-    get heartbeatExpiryMs() { return registry.heartbeatExpiryMs; },
-    heartbeat: timed('heartbeat', registry.heartbeat.bind(registry)),
-    removeNode: timed('removeNode', registry.removeNode.bind(registry)),
-    listNodes: timed('listNodes', registry.listNodes.bind(registry)),
-    getVisitHome: timed('getVisitHome', registry.getVisitHome.bind(registry)),
-    claimVisitHome: timed('claimVisitHome', registry.claimVisitHome.bind(registry)),
-    releaseVisit: timed('releaseVisit', registry.releaseVisit.bind(registry)),
-    close: () => registry.close(),
-  };
+  return new Proxy(registry, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function' || prop === 'close') return value;
+      if (!wrapped.has(prop)) wrapped.set(prop, timed(String(prop), value.bind(target) as (...a: unknown[]) => Promise<unknown>));
+      return wrapped.get(prop);
+    },
+  });
 }
 
 /**

@@ -183,6 +183,39 @@ describe('GET /v1/route: no node may take the visit', () => {
   });
 });
 
+describe('GET /v1/route: a client reports the node that failed it', () => {
+  it('routes around a reported node that does not answer, and the visit gets a new home', async () => {
+    // dub-1 "listens" on port 9, where nothing answers: as a dead node.
+    const router = await startRouter({ nodes: [node('dub-1', 'eu-west'), node('lon-1', 'eu-west')] });
+    const visit = 'failover-visit';
+    const first = await route(router, { visit, token: await token({ visit }), from: IP.uk });
+    const dead = first.body.nodeId as string;
+    const res = await route(router, { query: `visit=${visit}&failed=${dead}`, token: await token({ visit, user: 'u2' }), from: IP.uk });
+    expect(res.status).toBe(200);
+    expect(res.body.nodeId).not.toBe(dead);
+    expect(await router.registry.getVisitHome(visit)).toBe(res.body.nodeId);
+    expect((await router.registry.listNodes()).map((n) => n.nodeId)).not.toContain(dead);
+  });
+
+  it('keeps a reported node that answers its /healthz', async () => {
+    const live = createServer((_req, res) => res.end('{"status":"ok"}'));
+    await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => live.close(resolve)));
+    const signalingUrl = `http://127.0.0.1:${(live.address() as AddressInfo).port}`;
+    const router = await startRouter({ nodes: [node('dub-1', 'eu-west', { signalingUrl })] });
+    const visit = 'no-failover-visit';
+    await route(router, { visit, token: await token({ visit }), from: IP.uk });
+    const res = await route(router, { query: `visit=${visit}&failed=dub-1`, token: await token({ visit, user: 'u2' }), from: IP.uk });
+    expect(res.body).toMatchObject({ nodeId: 'dub-1', reason: 'visit-home' });
+  });
+
+  it('400 for a malformed node id', async () => {
+    const router = await startRouter();
+    const res = await route(router, { query: 'visit=v1&failed=../x', token: await token(), from: IP.uk });
+    expect(res.status).toBe(400);
+  });
+});
+
 describe('X-Forwarded-For from an untrusted sender', () => {
   it('is ignored: the socket address decides', async () => {
     const router = await startRouter({ trustProxy: ['10.0.0.0/8'] });

@@ -10,6 +10,7 @@ import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
 import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
 import { parseRegions, type Region } from './regions.ts';
+import { checkReportedFailure } from './reported-failure.ts';
 import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
 import { DEFAULT_STICKY_KM } from './selection/types.ts';
 import { regionsReport } from './regions-report.ts';
@@ -41,7 +42,8 @@ export interface EdgeRouterOptions {
 
 /**
  * The edge router's HTTP API as a node:http request listener:
- * `GET /v1/route?visit=<id>` (visit token), `GET /v1/regions` (administrator
+ * `GET /v1/route?visit=<id>[&failed=<nodeId>]` (visit token; `failed`: the node
+ * that just failed this client, checked and routed around), `GET /v1/regions` (administrator
  * token), `GET /healthz`. Errors are `{ error: { code, message } }`.
  */
 export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
@@ -74,9 +76,14 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     if (claims.visit !== visit.data) throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'visit token is for another visit');
     if (!MEDIA_ROLES.has(claims.role)) throw new VisitwireError(ErrorCode.FORBIDDEN, `role ${claims.role} does not join media`);
 
+    const failed = url.searchParams.get('failed');
+    if (failed !== null && !IdSchema.safeParse(failed).success) throw badRequest('query parameter "failed" must be a node id');
+    const gone = failed !== null && await checkReportedFailure(options.registry, failed);
+    if (gone) options.logger?.info({ visit: visit.data, node: failed }, 'a client reported a node failed and it does not answer: routing around it');
+
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     const location = address ? options.geo.lookup(address) : null;
-    const selection = await routeVisit(deps, { visitId: visit.data, residency: claims.residency, client: location });
+    const selection = await routeVisit(deps, { visitId: visit.data, residency: claims.residency, client: location, exclude: gone ? failed : undefined });
     options.logger?.debug({ visit: visit.data, user: claims.sub, country: location?.country, selection: selection.ok ? selection.node.nodeId : null, reason: selection.reason }, 'route');
     if (!selection.ok) throw new VisitwireError(ErrorCode.UNAVAILABLE, selection.reason);
     const { node, region, reason } = selection;

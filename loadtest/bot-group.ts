@@ -8,7 +8,7 @@ import { connectBot, type Bot } from './bot/bot.ts';
 import { botErrorOf } from './bot/errors.ts';
 import type { BotMetrics } from './bot/metrics.ts';
 import type { ParticipantPlan } from './plan.ts';
-import { signalingUrl, type Target } from './route.ts';
+import { routeTo, type Target } from './route.ts';
 
 export type GroupCommand =
   | { type: 'start'; bot: ParticipantPlan; target: Target }
@@ -50,10 +50,11 @@ export class BotGroup {
   private async start(plan: ParticipantPlan, target: Target): Promise<void> {
     try {
       const routed = performance.now();
-      const url = await signalingUrl(target, plan.visitId, plan.token);
+      const { url, nodeId } = await routeTo(target, plan.visitId, plan.token);
       const routeMs = 'router' in target ? Math.round(performance.now() - routed) : undefined;
       const bot = await connectBot({
-        url, token: plan.token, publish: plan.publish, label: plan.botId, signal: this.abort.signal,
+        url, nodeId, token: plan.token, publish: plan.publish, label: plan.botId, signal: this.abort.signal,
+        route: 'router' in target ? (failed) => routeTo(target, plan.visitId, plan.token, failed) : undefined,
         onMetrics: (m) => this.fresh.set(plan.botId, m),
       });
       this.bots.set(plan.botId, bot);

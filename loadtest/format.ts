@@ -43,7 +43,7 @@ export function finalTable(r: LoadtestReport): string {
     `video layers received: ${layers}`,
     `total: joins ${r.joins.succeeded}/${r.joins.attempted}${failures ? ` (failed: ${failures})` : ''} · join p50/p95 ${ms(r.joins.joinMs.p50)} / ${ms(r.joins.joinMs.p95)}`
       + ` · visits up min ${r.visits.upMin ?? '-'} / end ${r.visits.upAtEnd} of ${r.visits.planned} · loss ${r.total.lossPct.toFixed(2)}%`
-      + ` · RTT p50 ${r.total.rttMs.p50 ?? '-'} ms · reconnects ${r.total.reconnects} · audio-only ${r.total.audioOnlySeconds} s`,
+      + ` · RTT p50 ${r.total.rttMs.p50 ?? '-'} ms · reconnects ${r.total.reconnects} · resumes ${r.total.resumes} · re-routes ${r.total.reroutes} · moves ${r.total.migrations} · audio-only ${r.total.audioOnlySeconds} s`,
     `CPU (percent of one core, mean): bots ${pct(r.cpu.botsPct.mean)} · node ${pct(r.cpu.nodePct.mean)}${r.cpu.workerPct.count ? ` · mediasoup workers ${pct(r.cpu.workerPct.mean)}` : ''}`,
     `${r.verdict}: target ${r.visits.target} visits${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}`,
   ];

@@ -32,6 +32,12 @@ export interface BotReport {
   admittedMs?: number;
   publishMs?: number;
   reconnects: number;
+  /** Resumed after a dropped signaling connection; re-routed off a failed node; moved off a draining one. */
+  resumes: number;
+  reroutes: number;
+  migrations: number;
+  /** The longest time without remote audio or video packets. */
+  longestGapMs?: { audio: number; video: number };
   audioOnlyMs: number;
   rttMs?: number;
   subscriptions: Array<{
@@ -60,7 +66,7 @@ export interface LoadtestReport {
   visits: { planned: number; target: number; fullyJoined: number; upAtEnd: number; upMin?: number; upMax: number; holdFromS?: number };
   joins: { attempted: number; succeeded: number; failed: number; failures: Record<string, number>; routeMs: Dist; joinMs: Dist; admittedMs: Dist; publishMs: Dist };
   tracks: { audio: TrackSummary; video: TrackSummary };
-  total: { lossPct: number; rttMs: Dist; reconnects: number; audioOnlySeconds: number };
+  total: { lossPct: number; rttMs: Dist; reconnects: number; resumes: number; reroutes: number; migrations: number; audioOnlySeconds: number };
   cpu: { botsPct: Dist; nodePct: Dist; workerPct: Dist };
   nodes: Array<{ url: string; consumersMax?: number; processCpuPct: Dist; workerCpuPct: Dist; scrapeErrors: number }>;
   timeline: TimelinePoint[];
@@ -101,7 +107,8 @@ function botReport(b: BotRecord, roleOf: Map<string, Role>): BotReport {
   const m = b.metrics;
   return {
     botId: b.plan.botId, visitId: b.plan.visitId, role: b.plan.role, status: b.status, url: b.url, error: b.error ?? m?.error,
-    joinMs: m?.joinMs, admittedMs: m?.admittedMs, publishMs: m?.publishMs, reconnects: m?.reconnects ?? 0, audioOnlyMs: m?.audioOnlyMs ?? 0, rttMs: m?.sent.rttMs,
+    joinMs: m?.joinMs, admittedMs: m?.admittedMs, publishMs: m?.publishMs, reconnects: m?.reconnects ?? 0,
+    resumes: m?.resumes ?? 0, reroutes: m?.reroutes ?? 0, migrations: m?.migrations ?? 0, longestGapMs: m?.longestGapMs, audioOnlyMs: m?.audioOnlyMs ?? 0, rttMs: m?.sent.rttMs,
     subscriptions: [...b.subscriptions.values()].map((s) => ({
       kind: s.kind, fromRole: roleOf.get(s.participantId), firstPacketMs: s.firstPacketMs, meanBitrateBps: meanBitrate(s),
       packets: s.packets, packetsLost: s.packetsLost, lossPct: lossPct(s.packetsLost, s.packets), jitterMs: s.jitterMs, layers: s.layers,
@@ -153,6 +160,9 @@ export function summarize(state: RunState, o: LoadtestOptions, stoppedBy: 'durat
     total: {
       lossPct: totalLoss, rttMs: dist(records.map((b) => b.metrics?.sent.rttMs), 2),
       reconnects: records.reduce((n, b) => n + (b.metrics?.reconnects ?? 0), 0),
+      resumes: records.reduce((n, b) => n + (b.metrics?.resumes ?? 0), 0),
+      reroutes: records.reduce((n, b) => n + (b.metrics?.reroutes ?? 0), 0),
+      migrations: records.reduce((n, b) => n + (b.metrics?.migrations ?? 0), 0),
       audioOnlySeconds: Math.round(records.reduce((n, b) => n + (b.metrics?.audioOnlyMs ?? 0), 0) / 100) / 10,
     },
     cpu: { botsPct: dist(tl.map((p) => p.botCpuPct)), nodePct: dist(tl.map((p) => p.nodeCpuPct)), workerPct: dist(tl.map((p) => p.workerCpuPct)) },

@@ -15,7 +15,13 @@ export interface AdaptationHooks {
   roleOf(participantId: string): Role | undefined;
 }
 
-export interface SenderStats { availableOutgoingBitrate?: number; qualityLimitationReason?: QualityLimitationReason }
+export interface SenderStats {
+  availableOutgoingBitrate?: number;
+  qualityLimitationReason?: QualityLimitationReason;
+  lossFraction?: number;
+  roundTripTimeMs?: number;
+  sendBitrate?: number;
+}
 
 type Producer = types.Producer<ProducerMeta>;
 type Consumer = types.Consumer<ConsumerMeta>;
@@ -129,21 +135,27 @@ export class VisitAdaptation {
     const state = this.uplinks.get(producer.id) ?? initialUplinkState(nowMs);
     const stopped = state.mode === 'video-stopped';
     const stats = this.senderStats.get(owner) ?? {};
-    const { state: next, events } = stepUplink(state, {
+    const input = {
       producerScore: producer.score.find((s) => s.encodingIdx === 0)?.score ?? producer.score[0]?.score,
       // A browser's send estimate is meaningless while it sends no video: probe by trying video again instead.
       availableOutgoingBitrate: stopped ? undefined : stats.availableOutgoingBitrate,
       qualityLimitationReason: stats.qualityLimitationReason,
+      lossFraction: stats.lossFraction,
+      roundTripTimeMs: stats.roundTripTimeMs,
+      sendBitrate: stats.sendBitrate,
       producerPaused: producer.appData.muted === true,
-    }, nowMs, this.config);
+    };
+    const { state: next, events } = stepUplink(state, input, nowMs, this.config);
     this.uplinks.set(producer.id, next);
+    // The last report describes the video before this change: judge only reports that come after it.
+    if (events.length > 0) this.senderStats.delete(owner);
     for (const e of events) {
       const enabled = e.to === 'sending';
       producer.appData.uplinkStopped = !enabled;
       if (enabled && !producer.appData.muted) await producer.resume();
       if (!enabled) await producer.pause();
       if (!enabled) mediaMetrics.videoPaused('sender-network');
-      this.logger.info({ producerId: producer.id, participantId: owner, enabled }, 'uplink video fallback');
+      this.logger.info({ producerId: producer.id, participantId: owner, enabled, input }, 'uplink video fallback');
       this.hooks.notify(owner, 'sendVideo', { producerId: producer.id, enabled, reason: 'sender-network' });
       const event = { participantId: owner, producerId: producer.id, reason: 'sender-network' as const };
       for (const id of this.media.participantIds()) this.hooks.notify(id, enabled ? 'videoResumed' : 'videoPaused', event);

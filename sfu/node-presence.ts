@@ -16,6 +16,11 @@ export interface NodePresenceOptions {
   requestTimeoutMs: number;
   /** Between heartbeats; default 1000 ms. */
   intervalMs?: number;
+  /** Draining started: ask the participants to move. */
+  onDrain?: () => void;
+  /** Draining has lasted `drainTimeoutMs`: end whoever is left. */
+  onDrainTimeout?: () => void;
+  drainTimeoutMs?: number;
 }
 
 /** What `GET /v1/admin/status` shows. */
@@ -43,6 +48,7 @@ export class NodePresence {
   private readonly cpuMeter: WorkerCpuMeter;
   private source?: LoadSource;
   private resolveDrained!: () => void;
+  private drainTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: NodePresenceOptions) {
     this.drained = new Promise((resolve) => { this.resolveDrained = resolve; });
@@ -74,16 +80,29 @@ export class NodePresence {
   drain(): void {
     if (this.isDraining) return;
     this.isDraining = true;
-    this.o.logger.info({ node: this.o.nodeId, visits: this.source?.visitCount ?? 0 }, 'draining: no new visits; running ones may finish');
+    this.o.logger.info({ node: this.o.nodeId, visits: this.source?.visitCount ?? 0 }, 'draining: no new visits; participants asked to move');
     this.agent?.beat().catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'draining heartbeat failed'));
+    this.o.onDrain?.();
+    if (this.o.drainTimeoutMs !== undefined) {
+      this.drainTimer = setTimeout(() => {
+        this.o.logger.warn({ node: this.o.nodeId, participants: this.source?.participantCount ?? 0 }, 'drain timeout: ending the participants left');
+        this.o.onDrainTimeout?.();
+      }, this.o.drainTimeoutMs);
+      this.drainTimer.unref();
+    }
     this.checkDrained();
+  }
+
+  /** The visit is moving away (drain): routers may place it elsewhere now. */
+  releaseClaim(visitId: string): void {
+    this.o.registry.releaseVisit(visitId, this.o.nodeId).catch((err: unknown) => {
+      this.o.logger.warn({ visitId, err: (err as Error).message }, 'releasing the visit claim failed; it expires with its TTL');
+    });
   }
 
   /** The visit has no participants left here: its home claim, if this node holds it, is released. */
   visitEnded(visitId: string): void {
-    this.o.registry.releaseVisit(visitId, this.o.nodeId).catch((err: unknown) => {
-      this.o.logger.warn({ visitId, err: (err as Error).message }, 'releasing the visit claim failed; it expires with its TTL');
-    });
+    this.releaseClaim(visitId);
     this.checkDrained();
   }
 
@@ -97,6 +116,7 @@ export class NodePresence {
 
   /** Stops heartbeating and removes the node from the registry. */
   async stop(): Promise<void> {
+    clearTimeout(this.drainTimer);
     this.monitor?.stop();
     await this.agent?.stop().catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'could not remove the node from the registry'));
   }

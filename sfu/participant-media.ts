@@ -80,6 +80,11 @@ export class ParticipantMedia {
     await this.call(this.transport(transportId).connect({ dtlsParameters }), 'connectTransport', true);
   }
 
+  /** New ICE parameters for a transport whose ICE went disconnected or failed (a network change). */
+  async restartIce(transportId: string): Promise<types.IceParameters> {
+    return this.call(this.transport(transportId).restartIce(), 'restartIce', false);
+  }
+
   async produce(o: { transportId: string; kind: MediaKind; rtpParameters: types.RtpParameters; source?: MediaSource; paused?: boolean }): Promise<Producer> {
     const transport = this.transport(o.transportId);
     if (transport.appData.direction !== 'send') throw new VisitwireError(ErrorCode.BAD_REQUEST, 'produce needs a send transport');

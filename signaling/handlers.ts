@@ -47,11 +47,20 @@ export function isMessageName(name: unknown): name is ClientMessageName {
 
 export const handlers: Handlers = {
   async join({ conn, visits }) {
-    if (conn.participant && !conn.participant.closed) throw new VisitwireError(ErrorCode.ALREADY_JOINED, 'already joined on this connection');
+    if (holds(conn)) throw new VisitwireError(ErrorCode.ALREADY_JOINED, 'already joined on this connection');
     const { participant, reply } = visits.join(conn.claims, conn.link);
     conn.participant = participant;
     return reply;
   },
+
+  async resume({ conn, visits }, msg) {
+    if (holds(conn)) throw new VisitwireError(ErrorCode.ALREADY_JOINED, 'already joined on this connection');
+    const { participant, reply } = visits.resume(conn.claims, conn.link, msg.credential);
+    conn.participant = participant;
+    return reply;
+  },
+
+  restartIce: (ctx, msg) => withMedia(ctx, async (_, media) => ({ iceParameters: await media.restartIce(msg.transportId) })),
 
   async leave({ conn }) {
     current(conn).close('left');
@@ -126,11 +135,15 @@ function setProducerPaused(ctx: RequestContext, producerId: string, paused: bool
   });
 }
 
-/** The connection's participant, while it has one that has not closed. */
+/** The connection's participant, while it has one that has not closed nor been resumed on another connection. */
 function current(conn: Connection): Participant {
+  if (!holds(conn)) throw new VisitwireError(ErrorCode.NOT_JOINED, 'join the visit first');
+  return conn.participant!;
+}
+
+function holds(conn: Connection): boolean {
   const p = conn.participant;
-  if (!p || p.closed) throw new VisitwireError(ErrorCode.NOT_JOINED, 'join the visit first');
-  return p;
+  return p !== undefined && !p.closed && p.link === conn.link;
 }
 
 /** Runs a request in the participant's queue, after its join and earlier requests. */

@@ -3,8 +3,11 @@ import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Role } from '../common/roles.ts';
 import type { VisitClaims } from '../common/tokens.ts';
 import type { ParticipantMedia } from '../sfu/participant-media.ts';
-import type { Admission, LeaveReason, ParticipantInfo, ServerEventName, ServerEvents } from './protocol.ts';
+import type { Admission, LeaveReason, ParticipantInfo, ServerEventName, ServerEventRecord, ServerEvents } from './protocol.ts';
 import type { Visit } from './visit.ts';
+
+/** Events kept for a participant whose connection is down; beyond this it leaves. */
+const MAX_MISSED_EVENTS = 1000;
 
 /** How a participant is reached: its connection, seen as a typed event sink. */
 export interface ParticipantLink {
@@ -27,15 +30,69 @@ export interface ParticipantLink {
 export class Participant {
   readonly participantId = `p-${randomUUID()}`;
   media?: ParticipantMedia;
+  /** The current resume credential (VisitService issues and rotates it). */
+  credential?: string;
   private state: 'joining' | 'joined' | 'closed' = 'joining';
   private queue: Promise<unknown> = Promise.resolve();
+  /** Events sent while no connection is attached, for the resume answer; undefined while attached. */
+  private outbox?: ServerEventRecord[];
+  private graceTimer?: NodeJS.Timeout;
 
   constructor(
     readonly visit: Visit,
     readonly claims: VisitClaims,
-    readonly link: ParticipantLink,
+    private currentLink: ParticipantLink,
     public admission: Admission,
   ) {}
+
+  /** The connection this participant is reached through (the last one it was attached to). */
+  get link(): ParticipantLink { return this.currentLink; }
+  get address(): string { return this.currentLink.address; }
+  /** The connection dropped and the participant may still resume. */
+  get detached(): boolean { return this.outbox !== undefined; }
+
+  /** Sends an event to the participant, or keeps it for the resume answer while its connection is down. */
+  notify<E extends ServerEventName>(event: E, data: ServerEvents[E]): void {
+    if (this.state === 'closed') return;
+    if (!this.outbox) {
+      this.currentLink.notify(event, data);
+      return;
+    }
+    if (this.outbox.length >= MAX_MISSED_EVENTS) {
+      this.close('disconnected');
+      return;
+    }
+    const record = { event, data } as ServerEventRecord;
+    this.outbox.push(record);
+  }
+
+  /**
+   * `link` dropped. A joined participant keeps its media for `graceMs` and
+   * may resume; a participant still joining, or with no grace, leaves now.
+   * A link that is no longer this participant's (it resumed elsewhere) changes nothing.
+   */
+  connectionLost(link: ParticipantLink, graceMs: number): void {
+    if (link !== this.currentLink || this.state === 'closed' || this.outbox) return;
+    if (this.state !== 'joined' || graceMs <= 0) {
+      this.close('disconnected');
+      return;
+    }
+    this.outbox = [];
+    this.graceTimer = setTimeout(() => this.close('disconnected'), graceMs);
+    this.graceTimer.unref();
+    this.visit.participantDetached(this);
+  }
+
+  /** A new connection takes this participant over; returns the events it missed. */
+  attach(link: ParticipantLink): ServerEventRecord[] {
+    const missed = this.outbox ?? [];
+    clearTimeout(this.graceTimer);
+    const wasDetached = this.detached;
+    this.outbox = undefined;
+    this.currentLink = link;
+    if (wasDetached) this.visit.participantReattached(this);
+    return missed;
+  }
 
   get userId(): string { return this.claims.sub; }
   get role(): Role { return this.claims.role; }
@@ -70,6 +127,8 @@ export class Participant {
     if (this.state === 'closed') return;
     const wasJoined = this.state === 'joined';
     this.state = 'closed';
+    clearTimeout(this.graceTimer);
+    this.outbox = undefined;
     this.visit.participantClosed(this, reason, wasJoined);
   }
 }

@@ -43,6 +43,10 @@ const MediaSourceSchema = z.enum(MEDIA_SOURCES);
 /** Schemas of every client message, by message name. */
 export const ClientMessages = {
   join: z.object({}).strict(),
+  /** After a dropped connection: take this connection's participant back, media untouched, with the credential of the last join or resume. */
+  resume: z.object({ credential: z.string().min(16).max(128) }).strict(),
+  /** A transport's ICE went disconnected or failed (network change): new ICE parameters for it. */
+  restartIce: z.object({ transportId: MsId }).strict(),
   createTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectTransport: z.object({ transportId: MsId, dtlsParameters: DtlsParameters }).strict(),
   produce: z.object({
@@ -62,6 +66,11 @@ export const ClientMessages = {
   reportSenderStats: z.object({
     availableOutgoingBitrate: z.number().min(0).max(1e10).optional(),
     qualityLimitationReason: z.enum(['none', 'bandwidth', 'cpu', 'other']).optional(),
+    /** remote-inbound-rtp of the video: share of packets lost on the way to the SFU, and the round trip (ms). */
+    lossFraction: z.number().min(0).max(1).optional(),
+    roundTripTimeMs: z.number().min(0).max(600_000).optional(),
+    /** Video sent (bps) since the previous report, from outbound-rtp bytesSent. */
+    sendBitrate: z.number().min(0).max(1e10).optional(),
   }).strict(),
   /** Provider only: the best video of one participant (a wound, a rash), until released. */
   requestFullQuality: z.object({ participantId: Id, enabled: z.boolean() }).strict(),
@@ -97,7 +106,17 @@ export interface ClientReplies {
     producers: ProducerInfo[];
     /** For providers and nurses: who waits to be admitted. */
     waiting: ParticipantInfo[];
+    /** To resume this participant on a new connection after a dropped one. */
+    resume: ResumeGrant;
   };
+  resume: {
+    self: ParticipantInfo;
+    admission: Admission;
+    resume: ResumeGrant;
+    /** The events sent while the connection was down, in order: apply them as if they had just arrived. */
+    missed: ServerEventRecord[];
+  };
+  restartIce: { iceParameters: unknown };
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
   produce: { producerId: string };
@@ -113,6 +132,9 @@ export interface ClientReplies {
   leave: Record<string, never>;
 }
 
+/** A resume credential: single use, rotated on each resume, valid while the participant's grace lasts. */
+export interface ResumeGrant { credential: string; graceMs: number }
+
 export type Ack<T> = { data: T; error?: undefined } | { error: ErrorBody; data?: undefined };
 
 /** Events the server sends to a participant. */
@@ -123,6 +145,10 @@ export interface ServerEvents extends MediaEvents {
   waitingRoom: { waiting: ParticipantInfo[] };
   participantJoined: ParticipantInfo;
   participantLeft: { participantId: string; reason: LeaveReason };
+  /** A participant's connection dropped; their media goes on while they may resume (`graceMs`). */
+  participantReconnecting: { participantId: string };
+  /** That participant is back on a new connection, same participantId and media. */
+  participantReconnected: { participantId: string };
   newProducer: ProducerInfo;
   producerClosed: { producerId: string; participantId: string };
   producerPaused: { producerId: string; participantId: string };
@@ -130,7 +156,11 @@ export interface ServerEvents extends MediaEvents {
   consumerClosed: { consumerId: string; producerId: string };
   /** The media for this visit was lost on this node (a worker died); join again to go on. */
   visitInterrupted: { reason: 'media-worker-died' };
+  /** The node is draining: join the visit on the node the router names, then leave this one (make before break). */
+  migrate: { reason: 'drain' };
   /** This connection's participant was ended by the server; `replaced`: the same user joined again elsewhere. Do not rejoin by itself. */
   removed: { reason: 'replaced' };
 }
 export type ServerEventName = keyof ServerEvents;
+/** One server event with its payload. */
+export type ServerEventRecord = { [E in ServerEventName]: { event: E; data: ServerEvents[E] } }[ServerEventName];

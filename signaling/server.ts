@@ -79,5 +79,5 @@ function onConnection(socket: Socket, o: SignalingOptions): void {
     );
   });
 
-  socket.on('disconnect', () => conn.participant?.close('disconnected'));
+  socket.on('disconnect', () => { if (conn.participant) o.visits.connectionLost(conn.participant, conn.link); });
 }

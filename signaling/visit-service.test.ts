@@ -31,7 +31,7 @@ beforeAll(async () => {
   await pool.start();
   audit = new AuditLog(logger.child({}, { level: 'silent' }), auditFile);
   visits = new VisitService({
-    pool, media, maxParticipantsPerVisit: MAX_PARTICIPANTS, policy: DEFAULT_POLICY, audit, logger, nodeId: 'test',
+    pool, media, maxParticipantsPerVisit: MAX_PARTICIPANTS, policy: DEFAULT_POLICY, audit, logger, nodeId: 'test', resumeGraceMs: 0,
     onVisitEnded: (id) => ended.push(id),
   });
 });
@@ -214,6 +214,71 @@ describe('visit lifecycle on a real mediasoup worker', () => {
     expect(visits.mediaOf('visit-crash')!.producers()).toHaveLength(2);
     await again.c.request('leave');
     await expectNothingLeft();
+  });
+});
+
+describe('resuming after a dropped connection', () => {
+  const GRACE_MS = 800;
+  let resumable: VisitService;
+  beforeAll(() => {
+    resumable = new VisitService({ pool, media, maxParticipantsPerVisit: MAX_PARTICIPANTS, policy: DEFAULT_POLICY, audit, logger, nodeId: 'test', resumeGraceMs: GRACE_MS });
+  });
+  afterAll(() => resumable.close());
+  const rclient = (visit: string, sub: string, role: Role) => new InProcessClient(resumable, claims(visit, sub, role));
+
+  async function publisher(visit: string, sub: string, role: Role, ssrc: number) {
+    const c = rclient(visit, sub, role);
+    const reply = await c.request('join');
+    const send = await c.request('createTransport', { direction: 'send' });
+    const { producerId } = await c.request('produce', { transportId: send.id, kind: 'audio', rtpParameters: audioRtpParameters(ssrc) });
+    return { c, reply, producerId };
+  }
+
+  it('keeps the media of a participant whose connection dropped, and hands it to a new connection with the events it missed', async () => {
+    const host = await publisher('visit-resume', 'dr-r', 'provider', 8000);
+    const guest = await publisher('visit-resume', 'n-r', 'nurse', 8100);
+    const transports = (await resumable.census()).workers.transports;
+    guest.c.disconnect();
+    expect(host.c.of('participantReconnecting')).toEqual([{ participantId: guest.reply.self.participantId }]);
+    await host.c.request('pauseProducer', { producerId: host.producerId }); // the guest misses this
+    const back = rclient('visit-resume', 'n-r', 'nurse');
+    const resumed = await back.request('resume', { credential: guest.reply.resume.credential });
+    expect(resumed.self.participantId).toBe(guest.reply.self.participantId);
+    expect(resumed.missed).toContainEqual({ event: 'producerPaused', data: { producerId: host.producerId, participantId: host.reply.self.participantId } });
+    expect(resumed.resume.credential).not.toBe(guest.reply.resume.credential);
+    expect(host.c.of('participantReconnected')).toEqual([{ participantId: guest.reply.self.participantId }]);
+    expect(host.c.of('participantLeft')).toEqual([]);
+    // Same media: nothing was closed or made again, and the send transport is still there.
+    expect((await resumable.census()).workers.transports).toBe(transports);
+    await expect(back.request('createTransport', { direction: 'send' })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+    // The old connection no longer speaks for the participant.
+    await expect(guest.c.request('pauseProducer', { producerId: guest.producerId })).rejects.toMatchObject({ code: 'NOT_JOINED' });
+    await new Promise((r) => setTimeout(r, GRACE_MS + 200)); // the old grace timer must not fire
+    expect(resumable.visit('visit-resume')!.participants.has(guest.reply.self.participantId)).toBe(true);
+    await back.request('leave');
+    await host.c.request('leave');
+  });
+
+  it('refuses a resume credential used twice, used with another visit\'s token, or used after the grace', async () => {
+    const host = await publisher('visit-resume-2', 'dr-s', 'provider', 8200);
+    const guest = await publisher('visit-resume-2', 'n-s', 'nurse', 8300);
+    guest.c.disconnect();
+    const first = await rclient('visit-resume-2', 'n-s', 'nurse').request('resume', { credential: guest.reply.resume.credential });
+    await expect(rclient('visit-resume-2', 'n-s', 'nurse').request('resume', { credential: guest.reply.resume.credential }))
+      .rejects.toMatchObject({ code: 'RESUME_FAILED' });
+    await expect(rclient('visit-other', 'n-s', 'nurse').request('resume', { credential: first.resume.credential }))
+      .rejects.toMatchObject({ code: 'RESUME_FAILED' });
+    await expect(rclient('visit-resume-2', 'someone-else', 'nurse').request('resume', { credential: first.resume.credential }))
+      .rejects.toMatchObject({ code: 'RESUME_FAILED' });
+
+    const holder = resumable.visit('visit-resume-2')!.participants.get(guest.reply.self.participantId)!;
+    resumable.connectionLost(holder, holder.link);
+    await waitFor(() => host.c.of('participantLeft').length === 1, GRACE_MS * 5);
+    expect(host.c.of('participantLeft')).toEqual([{ participantId: guest.reply.self.participantId, reason: 'disconnected' }]);
+    await expect(rclient('visit-resume-2', 'n-s', 'nurse').request('resume', { credential: first.resume.credential }))
+      .rejects.toMatchObject({ code: 'RESUME_FAILED' });
+    expect(auditOf('visit-resume-2').filter((e) => e.action === 'leave').map((e) => [e.userId, e.target])).toEqual([['n-s', 'disconnected']]);
+    await host.c.request('leave');
   });
 });
 

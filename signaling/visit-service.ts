@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditLog } from '../common/audit.ts';
 import type { MediaConfig } from '../common/config.ts';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { MemoryRegistry } from '../common/registry/memory.ts';
+import type { Registry } from '../common/registry/types.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
 import type { VisitClaims } from '../common/tokens.ts';
 import { takeCensus, type MediaCensus } from '../sfu/media-census.ts';
@@ -9,6 +12,7 @@ import type { PolicyConfig } from '../sfu/policy/config.ts';
 import { addCounts, emptyCounts, type MediaCounts, type VisitMedia } from '../sfu/visit-media.ts';
 import type { WorkerPool } from '../sfu/worker-pool.ts';
 import type { Participant, ParticipantLink } from './participant.ts';
+import type { ClientReplies, ResumeGrant } from './protocol.ts';
 import { Visit, type VisitContext } from './visit.ts';
 
 export type { Participant, ParticipantLink } from './participant.ts';
@@ -22,12 +26,17 @@ export interface VisitServiceOptions {
   nodeId: string;
   /** Layer policy and audio-only fallback settings. */
   policy: PolicyConfig;
+  /** Where admissions are remembered (the cluster registry), so that a patient admitted once is let back in on any node; default in memory. */
+  admissions?: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
+  /** How long a participant whose connection dropped keeps its media and may resume; default 20 s, 0 = leave at once. */
+  resumeGraceMs?: number;
   /** While true, joins of visits this node does not hold are refused (UNAVAILABLE). */
   isDraining?: () => boolean;
   /** The visit's last participant left, or its media was lost: the node no longer holds it. Called once per visit. */
   onVisitEnded?: (visitId: string) => void;
 }
 
+const DEFAULT_RESUME_GRACE_MS = 20_000;
 /** A patient admitted once is let straight back in on rejoin (reconnect, node or worker failover) for this long. */
 const READMIT_MS = 4 * 3600_000;
 
@@ -39,14 +48,23 @@ const READMIT_MS = 4 * 3600_000;
  */
 export class VisitService {
   private readonly visits = new Map<string, Visit>();
-  private readonly admitted = new Map<string, number>();
+  private readonly admissions: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
+  /** Resume credentials of joined participants. */
+  private readonly resumable = new Map<string, Participant>();
   private readonly context: VisitContext;
 
   constructor(private readonly o: VisitServiceOptions) {
+    this.admissions = o.admissions ?? new MemoryRegistry();
     this.context = {
       pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId,
-      wasAdmitted: (visitId, userId) => this.wasAdmitted(visitId, userId),
-      rememberAdmitted: (visitId, userId) => this.rememberAdmitted(visitId, userId),
+      wasAdmitted: (visitId, userId) => this.admissions.wasAdmitted(visitId, userId).catch((err: unknown) => {
+        o.logger.warn({ visitId, err: (err as Error).message }, 'admission lookup failed; the patient waits to be admitted');
+        return false;
+      }),
+      rememberAdmitted: (visitId, userId) => void this.admissions.rememberAdmission(visitId, userId, READMIT_MS).catch((err: unknown) => {
+        o.logger.warn({ visitId, err: (err as Error).message }, 'could not remember an admission; a rejoin elsewhere will wait again');
+      }),
+      onParticipantClosed: (p) => { if (p.credential) this.resumable.delete(p.credential); },
       onClosed: (visit) => {
         if (this.visits.get(visit.visitId) !== visit) return;
         this.visits.delete(visit.visitId);
@@ -102,7 +120,7 @@ export class VisitService {
    * its request queue. The caller holds the participant from the first
    * moment, so that a disconnect at any point closes it.
    */
-  join(claims: VisitClaims, link: ParticipantLink): { participant: Participant; reply: ReturnType<Visit['completeJoin']> } {
+  join(claims: VisitClaims, link: ParticipantLink): { participant: Participant; reply: Promise<ClientReplies['join']> } {
     if (!MEDIA_ROLES.has(claims.role)) {
       this.o.audit.record({ action: 'denied-request', userId: claims.sub, role: claims.role, visitId: claims.visit, address: link.address, node: this.o.nodeId, target: 'join' });
       throw new VisitwireError(ErrorCode.FORBIDDEN, `role ${claims.role} cannot join a visit's media`);
@@ -120,9 +138,49 @@ export class VisitService {
       if (visit.participants.size === 0) visit.close('join-failed');
       throw err;
     }
-    const reply = participant.run(() => visit.completeJoin(participant));
+    const reply = participant.run(async () => ({ ...await visit.completeJoin(participant), resume: this.grant(participant) }));
     reply.catch(() => participant.close('join-failed'));
     return { participant, reply };
+  }
+
+  /**
+   * A new connection takes back the participant a resume credential was
+   * issued to: same visit, same user, within the grace, once. Its media was
+   * never touched; the events it missed come back in the answer.
+   */
+  resume(claims: VisitClaims, link: ParticipantLink, credential: string): { participant: Participant; reply: ClientReplies['resume'] } {
+    const participant = this.resumable.get(credential);
+    if (!participant || participant.closed || participant.credential !== credential) {
+      throw new VisitwireError(ErrorCode.RESUME_FAILED, 'the resume credential is unknown, used already or past its grace: join again');
+    }
+    if (participant.visit.visitId !== claims.visit || participant.userId !== claims.sub) {
+      throw new VisitwireError(ErrorCode.RESUME_FAILED, 'the resume credential is not for this visit token: join again');
+    }
+    const missed = participant.attach(link);
+    return { participant, reply: { self: participant.info(), admission: participant.admission, resume: this.grant(participant), missed } };
+  }
+
+  /** What a dropped connection does to its participant: the grace starts (or it leaves when there is none). */
+  connectionLost(participant: Participant, link: ParticipantLink): void {
+    participant.connectionLost(link, this.graceMs);
+  }
+
+  private get graceMs(): number {
+    return this.o.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+  }
+
+  /** A new resume credential for `p`; the previous one stops working. */
+  private grant(p: Participant): ResumeGrant {
+    if (p.credential) this.resumable.delete(p.credential);
+    p.credential = randomBytes(24).toString('base64url');
+    this.resumable.set(p.credential, p);
+    return { credential: p.credential, graceMs: this.graceMs };
+  }
+
+  /** The node drains: asks every joined participant to move to another node; returns the visits. */
+  migrateAll(): string[] {
+    for (const visit of this.visits.values()) for (const p of visit.joinedParticipants()) p.notify('migrate', { reason: 'drain' });
+    return [...this.visits.keys()];
   }
 
   /** Ends every visit on this node (shutdown). */
@@ -133,21 +191,4 @@ export class VisitService {
   private medias(): VisitMedia[] {
     return [...this.visits.values()].flatMap((v) => (v.media && !v.media.isClosed ? [v.media] : []));
   }
-
-  private rememberAdmitted(visitId: string, userId: string): void {
-    const now = Date.now();
-    for (const [key, until] of this.admitted) if (until <= now) this.admitted.delete(key);
-    this.admitted.set(admissionKey(visitId, userId), now + READMIT_MS);
-  }
-
-  private wasAdmitted(visitId: string, userId: string): boolean {
-    const key = admissionKey(visitId, userId);
-    const until = this.admitted.get(key);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.admitted.delete(key);
-    return false;
-  }
 }
-
-const admissionKey = (visitId: string, userId: string) => `${visitId}\n${userId}`;

@@ -21,14 +21,17 @@ export interface VisitContext {
   audit: AuditLog;
   logger: Logger;
   nodeId: string;
-  /** A patient admitted before is let straight back in. */
-  wasAdmitted(visitId: string, userId: string): boolean;
+  /** A patient admitted before, on this node or another, is let straight back in. */
+  wasAdmitted(visitId: string, userId: string): Promise<boolean>;
   rememberAdmitted(visitId: string, userId: string): void;
   /** The visit closed: called once, after its last participant. */
   onClosed(visit: Visit): void;
+  /** A participant closed: called once each. */
+  onParticipantClosed(p: Participant): void;
 }
 
-export type JoinReply = ClientReplies['join'];
+/** A join's answer but for its resume credential, which the node issues. */
+export type JoinReply = Omit<ClientReplies['join'], 'resume'>;
 
 /** What a participant's closing tells that participant itself, by reason. */
 const TOLD_ON_CLOSE: Partial<Record<LeaveReason, (p: Participant) => void>> = {
@@ -66,8 +69,8 @@ export class Visit {
     if (this.participants.size - previous.length >= this.ctx.maxParticipants) {
       throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `visit is full (${this.ctx.maxParticipants} participants)`);
     }
-    const waits = claims.role === 'patient' && !this.ctx.wasAdmitted(this.visitId, claims.sub);
-    const participant = new Participant(this, claims, link, waits ? 'waiting' : 'admitted');
+    // A patient waits unless admitted before (looked up while the join completes).
+    const participant = new Participant(this, claims, link, claims.role === 'patient' ? 'waiting' : 'admitted');
     this.participants.set(participant.participantId, participant);
     for (const p of previous) p.close('replaced');
     return participant;
@@ -75,8 +78,12 @@ export class Visit {
 
   /** Completes a seated participant's join: the visit's media, then the others are told. */
   async completeJoin(p: Participant): Promise<JoinReply> {
-    const media = await this.ensureMedia();
+    const [media, admittedBefore] = await Promise.all([
+      this.ensureMedia(),
+      p.admission === 'waiting' ? this.ctx.wasAdmitted(this.visitId, p.userId) : false,
+    ]);
     if (p.closed) throw new VisitwireError(ErrorCode.NOT_JOINED, 'the participant left while joining');
+    if (admittedBefore) p.admission = 'admitted';
     p.markJoined(media.addParticipant(p.participantId));
     this.audit('join', p, p.admission);
     if (p.admission === 'waiting') this.notifyWaitingRoom();
@@ -102,14 +109,14 @@ export class Visit {
     if (!target?.joined || target.admission !== 'waiting') throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such participant in the waiting room');
     if (decision === 'deny') {
       this.audit('deny', self, target.userId);
-      target.link.notify('admission', { admission: 'denied', participants: [], producers: [] });
+      target.notify('admission', { admission: 'denied', participants: [], producers: [] });
       target.close('denied');
       return;
     }
     target.admission = 'admitted';
     this.ctx.rememberAdmitted(this.visitId, target.userId);
     this.audit('admit', self, target.userId);
-    target.link.notify('admission', { admission: 'admitted', participants: this.othersAdmitted(target).map((o) => o.info()), producers: this.producersFor(target) });
+    target.notify('admission', { admission: 'admitted', participants: this.othersAdmitted(target).map((o) => o.info()), producers: this.producersFor(target) });
     this.announceAdmitted(target);
     this.notifyWaitingRoom();
   }
@@ -121,17 +128,28 @@ export class Visit {
 
   /** Tells the admitted others, except `from`. */
   tellOthers<E extends ServerEventName>(from: Participant, event: E, data: ServerEvents[E]): void {
-    for (const other of this.othersAdmitted(from)) other.link.notify(event, data);
+    for (const other of this.othersAdmitted(from)) other.notify(event, data);
   }
 
   /** Tells every admitted participant, `from` included. */
   tellAdmitted<E extends ServerEventName>(event: E, data: ServerEvents[E]): void {
-    for (const p of this.participants.values()) if (p.admitted) p.link.notify(event, data);
+    for (const p of this.participants.values()) if (p.admitted) p.notify(event, data);
+  }
+
+  /** Called by Participant when its connection drops and its grace starts. */
+  participantDetached(p: Participant): void {
+    if (p.admission === 'admitted') this.tellOthers(p, 'participantReconnecting', { participantId: p.participantId });
+  }
+
+  /** Called by Participant when a new connection resumes it. */
+  participantReattached(p: Participant): void {
+    if (p.admission === 'admitted') this.tellOthers(p, 'participantReconnected', { participantId: p.participantId });
   }
 
   /** Called by Participant.close, once per participant. */
   participantClosed(p: Participant, reason: LeaveReason, wasJoined: boolean): void {
     this.participants.delete(p.participantId);
+    this.ctx.onParticipantClosed(p);
     this.adaptation?.forget(p.participantId);
     TOLD_ON_CLOSE[reason]?.(p);
     if (wasJoined) {
@@ -181,7 +199,7 @@ export class Visit {
 
   private adopt(media: VisitMedia): void {
     this.media = media;
-    media.on('consumerClosed', (pid, consumerId, producerId) => this.participants.get(pid)?.link.notify('consumerClosed', { consumerId, producerId }));
+    media.on('consumerClosed', (pid, consumerId, producerId) => this.participants.get(pid)?.notify('consumerClosed', { consumerId, producerId }));
     media.once('lost', () => {
       this.ctx.logger.warn({ visitId: this.visitId, worker: media.slot.index }, 'visit media lost with its worker; participants told to rejoin');
       this.close('media-lost');
@@ -193,12 +211,12 @@ export class Visit {
   }
 
   private announceAdmitted(p: Participant): void {
-    for (const other of this.othersAdmitted(p)) other.link.notify('participantJoined', p.info());
+    for (const other of this.othersAdmitted(p)) other.notify('participantJoined', p.info());
   }
 
   private notifyWaitingRoom(): void {
     const waiting = this.waiting().map((p) => p.info());
-    for (const p of this.participants.values()) if (p.admitted && STAFF_ROLES.has(p.role)) p.link.notify('waitingRoom', { waiting });
+    for (const p of this.participants.values()) if (p.admitted && STAFF_ROLES.has(p.role)) p.notify('waitingRoom', { waiting });
   }
 
   private othersAdmitted(self: Participant): Participant[] {
@@ -216,6 +234,6 @@ export class Visit {
   }
 
   private audit(action: AuditAction, p: Participant, target?: string): void {
-    this.ctx.audit.record({ action, userId: p.userId, role: p.role, visitId: this.visitId, address: p.link.address, node: this.ctx.nodeId, target });
+    this.ctx.audit.record({ action, userId: p.userId, role: p.role, visitId: this.visitId, address: p.address, node: this.ctx.nodeId, target });
   }
 }

@@ -5,9 +5,8 @@
  * provider's uplink. Needs root, iproute2 and iptables; without network
  * namespaces it fails with the reason (never skips).
  */
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rtpStats, sum, until, type PcWindow } from './helpers/browser.ts';
+import { rtpStats, sum, until, type Evaluates, type PcWindow } from './helpers/browser.ts';
 import { audioPacketsReceived, inboundVideo, signals, startImpairedVisit, type ImpairedVisit } from './helpers/impaired-visit.ts';
 
 let visit: ImpairedVisit;
@@ -24,7 +23,7 @@ afterAll(async () => {
   expect(code).toBe(0);
 }, 60_000);
 
-const width = async (page: Page) => (await inboundVideo(page))?.frameWidth ?? 0;
+const width = async (page: Evaluates) => (await inboundVideo(page))?.frameWidth ?? 0;
 
 /** The counter grows by at least `by` within the wait. */
 async function keepsGrowing(what: string, read: () => Promise<number>, by: number) {
@@ -69,9 +68,9 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     }, [patientId, w] as const);
     await tile(150);
     await until('320-wide patient video in a small tile', async () => (await width(page)) === 320, SLOW);
-    await page.locator(`.tile[data-participant="${patientId}"] button.full-quality`).click();
+    await page.click(`.tile[data-participant="${patientId}"] button.full-quality`);
     await until('the top layer of the patient on request', async () => (await width(page)) >= 1280, SLOW);
-    await page.locator(`.tile[data-participant="${patientId}"] button.full-quality`).click();
+    await page.click(`.tile[data-participant="${patientId}"] button.full-quality`);
     await until('back to the tile size once released', async () => (await width(page)) === 320, SLOW);
     await tile(null);
   });

@@ -31,7 +31,8 @@ const fingerprint = Array.from({ length: 32 }, () => 'AB').join(':');
 const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: fingerprint }] };
 
 beforeAll(async () => {
-  server = await startServer({ VISITWIRE_WORKERS: '1', VISITWIRE_MAX_PARTICIPANTS: '10' });
+  // A short resume grace: dropped participants wait for a resume, then leave by the grace timer.
+  server = await startServer({ VISITWIRE_WORKERS: '1', VISITWIRE_MAX_PARTICIPANTS: '60', VISITWIRE_RESUME_GRACE_MS: '300' });
   adminToken = await server.token({ visit: 'admin', user: 'admin-1', role: 'administrator' });
   host = await connectClient(server.url, await server.token({ visit: HOST_VISIT, user: 'dr-host', role: 'provider' }));
   expect((await host.request('join', {})).data.admission).toBe('admitted');

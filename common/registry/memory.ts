@@ -8,6 +8,8 @@ export class MemoryRegistry implements Registry {
   readonly heartbeatExpiryMs: number;
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly claims = new Map<string, Claim>();
+  /** Admission expiry (ms epoch) by visit and user. */
+  private readonly admissions = new Map<string, number>();
   private claimsSinceSweep = 0;
 
   constructor(options: { heartbeatExpiryMs?: number } = {}) {
@@ -50,9 +52,20 @@ export class MemoryRegistry implements Registry {
     return true;
   }
 
+  async rememberAdmission(visitId: string, userId: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [key, until] of this.admissions) if (until <= now) this.admissions.delete(key);
+    this.admissions.set(admissionKey(visitId, userId), now + ttlMs);
+  }
+
+  async wasAdmitted(visitId: string, userId: string): Promise<boolean> {
+    return (this.admissions.get(admissionKey(visitId, userId)) ?? 0) > Date.now();
+  }
+
   async close(): Promise<void> {
     this.nodes.clear();
     this.claims.clear();
+    this.admissions.clear();
   }
 
   private sweepClaims(): void {
@@ -79,3 +92,5 @@ export class MemoryRegistry implements Registry {
     return node !== undefined && this.isLive(node);
   }
 }
+
+const admissionKey = (visitId: string, userId: string) => JSON.stringify([visitId, userId]);

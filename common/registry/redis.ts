@@ -79,6 +79,14 @@ export class RedisRegistry implements Registry {
     return Number(deleted) === 1;
   }
 
+  async rememberAdmission(visitId: string, userId: string, ttlMs: number): Promise<void> {
+    await this.call('rememberAdmission', this.redis.set(this.admissionKey(visitId, userId), '1', 'PX', Math.max(1, Math.round(ttlMs))));
+  }
+
+  async wasAdmitted(visitId: string, userId: string): Promise<boolean> {
+    return (await this.call('wasAdmitted', this.redis.exists(this.admissionKey(visitId, userId)))) === 1;
+  }
+
   async close(): Promise<void> {
     try {
       await withTimeout(this.redis.quit(), this.timeoutMs, 'registry close');
@@ -110,4 +118,6 @@ export class RedisRegistry implements Registry {
   private nodeKey(nodeId: string): string { return `${this.prefix}node:${nodeId}`; }
   private visitKey(visitId: string): string { return `${this.prefix}visit:${visitId}`; }
   private indexKey(): string { return `${this.prefix}nodes`; }
+  /** Ids may contain `:`; the visit id's length keeps the key unambiguous. */
+  private admissionKey(visitId: string, userId: string): string { return `${this.prefix}admitted:${visitId.length}:${visitId}:${userId}`; }
 }

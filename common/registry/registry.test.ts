@@ -124,6 +124,17 @@ describe.each(implementations)('%s registry', (_name, open) => {
     expect(await registry.getVisitHome('v1')).toBeNull();
     expect(await registry.releaseVisit('v1', 'a')).toBe(false);
   });
+
+  it('remembers an admission per visit and user until its ttl, whatever the ids hold', async () => {
+    const registry = make();
+    await registry.rememberAdmission('v:1', 'pt-1', 300);
+    expect(await registry.wasAdmitted('v:1', 'pt-1')).toBe(true);
+    expect(await registry.wasAdmitted('v', '1:pt-1')).toBe(false);
+    expect(await registry.wasAdmitted('v:1', 'pt-2')).toBe(false);
+    expect(await registry.wasAdmitted('v:2', 'pt-1')).toBe(false);
+    await sleep(400);
+    expect(await registry.wasAdmitted('v:1', 'pt-1')).toBe(false);
+  });
 });
 
 describe('redis registry shared by two routers', () => {

@@ -50,6 +50,10 @@ export interface Registry {
   claimVisitHome(visitId: string, nodeId: string, ttlMs: number): Promise<string>;
   /** Drops the claim if `nodeId` holds it; returns whether it did. */
   releaseVisit(visitId: string, nodeId: string): Promise<boolean>;
+  /** Remembers for `ttlMs` that a provider or nurse admitted this user to this visit, on whatever node. */
+  rememberAdmission(visitId: string, userId: string, ttlMs: number): Promise<void>;
+  /** Whether this user was admitted to this visit within the remembered time. */
+  wasAdmitted(visitId: string, userId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 /** What connectBot takes and gives. */
 import type { Role } from '../../common/roles.ts';
+import type { MediaGaps } from './media-gaps.ts';
 import type { BotMetrics } from './metrics.ts';
 
 export interface BotOptions {
@@ -15,6 +16,13 @@ export interface BotOptions {
   autoAdmit?: boolean;
   /** Join again after a lost connection, a failed transport or a visitInterrupted event (default true). */
   rejoin?: boolean;
+  /**
+   * Asks the edge router for a node again (loadtest/route.ts routeTo): given,
+   * the bot goes elsewhere when its node fails (naming it) or drains.
+   */
+  route?: (failedNode?: string) => Promise<{ url: string; nodeId?: string }>;
+  /** The node `url` belongs to, as the router named it. */
+  nodeId?: string;
   /** Called every `metricsIntervalMs` (default 1000) and once more on leave. */
   onMetrics?: (m: BotMetrics) => void;
   metricsIntervalMs?: number;
@@ -35,6 +43,10 @@ export interface BotOptions {
 export interface Bot {
   readonly participantId: string;
   readonly role: Role;
+  /** Every silence of remote audio or video, for failover measurements. */
+  readonly gaps: MediaGaps;
+  /** Drops the signaling connection for `ms` (benchmarks: a signaling blip); media is untouched. */
+  cutSignaling(ms: number): void;
   /** Counters as of now; bitrates, loss rates and RTT as of the latest metrics interval. */
   metrics(): BotMetrics;
   /** Leaves the visit, closes media and the connection. Safe to call twice. */

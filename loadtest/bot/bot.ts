@@ -5,9 +5,10 @@
  * connection or its media.
  */
 import type { types } from 'mediasoup';
-import type { ClientReplies, ParticipantInfo, ProducerInfo, Role, ServerEvents } from '../../signaling/protocol.ts';
+import type { ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, Role, ServerEventName, ServerEvents } from '../../signaling/protocol.ts';
 import type { Bot, BotOptions } from './bot-options.ts';
 import { BotError, botErrorOf } from './errors.ts';
+import { MediaGaps } from './media-gaps.ts';
 import { mediaLoop } from './media/media-loop.ts';
 import { audioOnlyFor, subscriptionMetrics, type BotMetrics, type BotState, type SubscriptionMetrics } from './metrics.ts';
 import { Publisher, type SendStats } from './publisher.ts';
@@ -30,10 +31,26 @@ export async function connectBot(options: BotOptions): Promise<Bot> {
   }
 }
 
+/** With a router: a node that has not taken the bot back after this long is reported to the router. */
+const FAILOVER_AFTER_MS = 3000;
+/** While migrating, the old node's media runs at most this long after the new one is up. */
+const MAKE_BEFORE_BREAK_MS = 10_000;
+const backOff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2)));
+
 class VisitBot implements Bot {
   participantId = '';
   role: Role = 'patient';
-  private readonly sig: SignalingClient;
+  readonly gaps = new MediaGaps();
+  private sig: SignalingClient;
+  private url = '';
+  private nodeId?: string;
+  private resumeGrant?: ResumeGrant;
+  private resumeTimer?: NodeJS.Timeout;
+  private failoverTimer?: NodeJS.Timeout;
+  private failingOver = false;
+  private resumes = 0;
+  private reroutes = 0;
+  private migrations = 0;
   private readonly began = performance.now();
   private state: BotState = 'connecting';
   private joinMs?: number;
@@ -62,8 +79,24 @@ class VisitBot implements Bot {
   private lastSubscriptions: SubscriptionMetrics[] = [];
 
   constructor(private readonly o: BotOptions) {
-    this.sig = new SignalingClient({ url: o.url, token: o.token, requestTimeoutMs: o.requestTimeoutMs ?? 10_000 });
-    this.listen();
+    this.nodeId = o.nodeId;
+    this.sig = this.signaling(o.url);
+  }
+
+  /** Drops the signaling connection and keeps it down for `ms` (benchmarks: a signaling blip); media is untouched. */
+  cutSignaling(ms: number): void {
+    const manager = this.sig.socket.io;
+    const saved = [manager.reconnectionDelay(), manager.reconnectionDelayMax(), manager.randomizationFactor()] as const;
+    manager.reconnectionDelay(ms).reconnectionDelayMax(ms).randomizationFactor(0);
+    manager.engine?.close();
+    setTimeout(() => manager.reconnectionDelay(saved[0]).reconnectionDelayMax(saved[1]).randomizationFactor(saved[2]), ms + 500);
+  }
+
+  private signaling(url: string): SignalingClient {
+    this.url = url;
+    const sig = new SignalingClient({ url, token: this.o.token, requestTimeoutMs: this.o.requestTimeoutMs ?? 10_000 });
+    this.listen(sig);
+    return sig;
   }
 
   metrics(): BotMetrics {
@@ -98,6 +131,8 @@ class VisitBot implements Bot {
     if (this.leaving) return;
     this.leaving = true;
     clearInterval(this.timer);
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
     this.admissionWaiter?.reject(new BotError('LEFT', 'left before admission'));
     if (this.timer) await this.tick(); // the last interval with media
     if (this.sig.socket.connected && this.participantId) {
@@ -115,38 +150,176 @@ class VisitBot implements Bot {
     this.error = { code: err.code, message: err.message };
   }
 
-  private listen(): void {
-    const sig = this.sig;
+  /** Wires a signaling connection; events of one the bot has moved away from are ignored. */
+  private listen(sig: SignalingClient): void {
+    const on = <E extends ServerEventName>(event: E, handler: (data: ServerEvents[E]) => void) =>
+      sig.on(event, (data) => { if (sig === this.sig) handler(data); });
     // The admission may overtake the join answer; it is kept until the answer says "waiting".
-    sig.on('admission', (e) => {
+    on('admission', (e) => {
       if (!this.admissionWaiter) this.earlyAdmission = e;
       else if (e.admission === 'admitted') this.admissionWaiter.resolve(e.producers);
       else if (e.admission === 'denied') this.admissionWaiter.reject(new BotError('DENIED', 'a provider denied admission'));
     });
-    sig.on('waitingRoom', (e) => this.admit(e.waiting));
-    sig.on('newProducer', (p) => {
+    on('waitingRoom', (e) => this.admit(e.waiting));
+    on('newProducer', (p) => {
       if (this.admitted) void this.subscribeTo([p]);
       else this.pendingProducers.push(p);
     });
-    sig.on('producerClosed', (e) => this.subscriber?.producerClosed(e.producerId));
-    sig.on('producerPaused', (e) => this.subscriber?.setProducerPaused(e.producerId, true));
-    sig.on('producerResumed', (e) => this.subscriber?.setProducerPaused(e.producerId, false));
-    sig.on('sendVideo', (e) => {
+    on('producerClosed', (e) => this.subscriber?.producerClosed(e.producerId));
+    on('producerPaused', (e) => this.subscriber?.setProducerPaused(e.producerId, true));
+    on('producerResumed', (e) => this.subscriber?.setProducerPaused(e.producerId, false));
+    on('sendVideo', (e) => {
       this.videoEnabled = e.enabled;
       this.applyVideoLayers(e.producerId);
     });
-    sig.on('maxSpatialLayer', (e) => {
+    on('maxSpatialLayer', (e) => {
       this.maxSpatialLayer = e.spatialLayer;
       this.applyVideoLayers(e.producerId);
     });
-    sig.on('visitInterrupted', () => void this.rejoin('visitInterrupted'));
+    on('visitInterrupted', () => void this.rejoin('visitInterrupted'));
+    on('migrate', () => void this.migrate());
     sig.socket.on('disconnect', () => {
-      if (this.leaving || this.state === 'connecting') return;
+      if (sig !== this.sig || this.leaving || this.state === 'connecting' || this.state === 'migrating') return;
+      if (this.state === 'joined' && this.resumeGrant) {
+        this.startResuming();
+        return;
+      }
       this.state = 'rejoining';
       void this.closeMedia();
     });
-    // After the first connection, every connect is socket.io's reconnection: the server dropped us meanwhile.
-    sig.socket.on('connect', () => { if (this.state === 'rejoining') void this.rejoin('reconnected'); });
+    // A refused reconnection (the node is gone or restarting): ask the router now.
+    sig.socket.on('connect_error', (err: Error & { data?: unknown }) => {
+      if (sig !== this.sig || err.data !== undefined || this.state !== 'resuming' || !this.o.route) return;
+      clearTimeout(this.failoverTimer);
+      void this.failover();
+    });
+    // After the first connection, every connect is socket.io's reconnection.
+    sig.socket.on('connect', () => {
+      if (sig !== this.sig) return;
+      if (this.state === 'resuming') void this.resume();
+      else if (this.state === 'rejoining') void this.rejoin('reconnected');
+    });
+  }
+
+  // ---- resume, failover and migration: the SDK's paths (signaling/sdk/visit.ts) ----
+
+  /** Signaling dropped: media goes on; take the participant back on reconnection, within the grace. */
+  private startResuming(): void {
+    this.state = 'resuming';
+    this.resumeTimer = setTimeout(() => {
+      if (this.state !== 'resuming') return;
+      this.state = 'rejoining';
+      void this.closeMedia().then(() => { if (this.sig.socket.connected) void this.rejoin('resume grace over'); });
+    }, Math.max(1000, this.resumeGrant!.graceMs - 1000));
+    if (this.o.route) this.failoverTimer = setTimeout(() => void this.failover(), FAILOVER_AFTER_MS);
+  }
+
+  private async resume(): Promise<void> {
+    let reply: ClientReplies['resume'];
+    try {
+      reply = await this.sig.request('resume', { credential: this.resumeGrant!.credential });
+    } catch {
+      if (this.state !== 'resuming') return;
+      this.state = 'rejoining';
+      await this.closeMedia();
+      void this.rejoin('resume refused');
+      return;
+    }
+    if (this.state !== 'resuming') return;
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
+    this.resumeGrant = reply.resume;
+    this.state = 'joined';
+    this.resumes++;
+    for (const { event, data } of reply.missed) for (const listener of this.sig.socket.listeners(event)) listener(data);
+  }
+
+  /** The node did not take the bot back: ask the router again, naming the node; go wherever it sends us. */
+  private async failover(): Promise<void> {
+    if (this.failingOver) return;
+    this.failingOver = true;
+    try {
+      await this.failoverLoop();
+    } finally {
+      this.failingOver = false;
+    }
+  }
+
+  private async failoverLoop(): Promise<void> {
+    for (let attempt = 0; !this.leaving && (this.state === 'resuming' || (this.state === 'rejoining' && !this.sig.socket.connected)); attempt++) {
+      try {
+        const route = await this.o.route!(this.nodeId);
+        if (route.nodeId !== this.nodeId) {
+          await this.moveTo(route, false);
+          this.reroutes++;
+          return;
+        }
+        if (this.state === 'resuming') return; // the router says the node is fine: keep resuming
+      } catch (err) {
+        const e = botErrorOf(err);
+        this.error = { code: e.code, message: `failover: ${e.message}` };
+      }
+      await backOff(attempt);
+    }
+  }
+
+  /** The node drains: join the node the router names, and leave this one once media flows there. */
+  private async migrate(): Promise<void> {
+    if (!this.o.route || this.state !== 'joined') return;
+    this.state = 'migrating';
+    for (let attempt = 0; attempt < 5 && !this.leaving; attempt++) {
+      try {
+        const route = await this.o.route();
+        if (route.nodeId !== this.nodeId) {
+          await this.moveTo(route, true);
+          this.migrations++;
+          return;
+        }
+      } catch (err) {
+        const e = botErrorOf(err);
+        this.error = { code: e.code, message: `migrate: ${e.message}` };
+      }
+      await backOff(attempt);
+    }
+    if (this.state === 'migrating') this.state = 'joined';
+  }
+
+  /** Joins on another node; make before break keeps the old node's media until the new one receives. */
+  private async moveTo(route: { url: string; nodeId?: string }, makeBeforeBreak: boolean): Promise<void> {
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
+    // Neither resume nor rejoin on the new connection's events: this move joins there.
+    this.state = 'migrating';
+    const old = { sig: this.sig, url: this.url, nodeId: this.nodeId, publisher: this.publisher, subscriber: this.subscriber };
+    this.publisher = undefined;
+    this.subscriber = undefined;
+    if (!makeBeforeBreak) {
+      old.sig.close();
+      await Promise.all([old.publisher?.close(), old.subscriber?.close()]);
+    }
+    this.sig = this.signaling(route.url);
+    this.nodeId = route.nodeId;
+    try {
+      await this.sig.connect();
+      await this.joinAndPublish();
+    } catch (err) {
+      await this.closeMedia();
+      this.sig.close();
+      if (makeBeforeBreak) Object.assign(this, { sig: old.sig, url: old.url, nodeId: old.nodeId, publisher: old.publisher, subscriber: old.subscriber, state: 'joined', admitted: true });
+      else {
+        this.state = 'rejoining';
+        this.sig = this.signaling(old.url); // a fresh connection to the old node, for the retries
+      }
+      throw err;
+    }
+    if (!makeBeforeBreak) return;
+    for (const until = Date.now() + MAKE_BEFORE_BREAK_MS; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+      const subscriber = this.subscriber as Subscriber | undefined; // set by joinAndPublish
+      if ([...subscriber?.subscriptions.values() ?? []].some((s) => s.firstPacketAt !== undefined)) break;
+    }
+    await Promise.race([old.sig.request('leave', {}).catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+    old.sig.close();
+    await Promise.all([old.publisher?.close(), old.subscriber?.close()]);
   }
 
   private async joinAndPublish(): Promise<void> {
@@ -157,6 +330,7 @@ class VisitBot implements Bot {
     this.maxSpatialLayer = mediaLoop().layers.length - 1;
     const reply = await this.sig.request('join', {});
     this.stopIfLeaving();
+    this.resumeGrant = reply.resume;
     this.joinMs ??= Math.round(performance.now() - this.began);
     this.participantId = reply.self.participantId;
     this.role = reply.self.role;
@@ -200,7 +374,7 @@ class VisitBot implements Bot {
     const onFailed = (err: Error) => void this.rejoin(err.message);
     if (this.o.subscribe !== false) {
       this.subscriber = new Subscriber(this.sig, receiveCapabilities(reply.routerRtpCapabilities as types.RtpCapabilities), {
-        iceAddress: this.o.iceAddress, connectTimeoutMs, viewport: this.o.viewport, onFailed,
+        iceAddress: this.o.iceAddress, connectTimeoutMs, viewport: this.o.viewport, onFailed, onPacket: (kind) => this.gaps.onPacket(kind),
       });
     }
     const audio = this.o.publish?.audio ?? true;
@@ -300,6 +474,8 @@ class VisitBot implements Bot {
     return {
       at: Date.now(), label: this.o.label, participantId: this.participantId || undefined, role: this.participantId ? this.role : undefined,
       state: this.state, joinMs: this.joinMs, admittedMs: this.admittedMs, publishMs: this.publishMs, reconnects: this.reconnects,
+      resumes: this.resumes, reroutes: this.reroutes, migrations: this.migrations,
+      longestGapMs: { audio: Math.round(this.gaps.longest('audio', 0, Date.now())), video: Math.round(this.gaps.longest('video', 0, Date.now())) },
       sent: {
         audio: { ...(pump?.sent.audio ?? { packets: 0, bytes: 0 }) },
         video: (pump?.sent.video ?? []).map((v) => ({ ...v })),

@@ -2,7 +2,7 @@
 import type { Role } from '../../common/roles.ts';
 import type { Subscription } from './subscriber.ts';
 
-export type BotState = 'connecting' | 'waiting' | 'joined' | 'rejoining' | 'left' | 'failed';
+export type BotState = 'connecting' | 'waiting' | 'joined' | 'resuming' | 'migrating' | 'rejoining' | 'left' | 'failed';
 
 export interface SubscriptionMetrics {
   /** Unique per subscription: a rejoin consumes the same producer anew. */
@@ -45,6 +45,14 @@ export interface BotMetrics {
   publishMs?: number;
   /** Times the bot joined again after losing its connection or its media. */
   reconnects: number;
+  /** Times it took its participant back after a dropped signaling connection, media untouched. */
+  resumes: number;
+  /** Times the router sent it to another node after its node failed. */
+  reroutes: number;
+  /** Times it moved off a draining node, make before break. */
+  migrations: number;
+  /** The longest time without any remote audio or video packet, since it first received one. */
+  longestGapMs: { audio: number; video: number };
   /** What the bot sent since it last joined (a rejoin starts these afresh). */
   sent: {
     audio: { packets: number; bytes: number };

@@ -61,7 +61,11 @@ export class Subscriber {
   constructor(
     private readonly sig: SignalingClient,
     private readonly caps: types.RtpCapabilities,
-    private readonly o: { iceAddress?: string; connectTimeoutMs: number; viewport?: { width: number; height: number }; onFailed: (err: Error) => void },
+    private readonly o: {
+      iceAddress?: string; connectTimeoutMs: number; viewport?: { width: number; height: number }; onFailed: (err: Error) => void;
+      /** Every media packet received, by kind (the bot's gap meter). */
+      onPacket?: (kind: 'audio' | 'video') => void;
+    },
   ) {}
 
   /** Consumes these producers (skipping known ones), in order with earlier calls. */
@@ -159,6 +163,7 @@ export class Subscriber {
     const now = performance.now();
     s.firstPacketAt ??= now;
     s.stats.onPacket(h.sequenceNumber, h.timestamp, rtp.payload.length, now);
+    this.o.onPacket?.(s.kind);
     if (s.kind === 'video') {
       const res = keyFrameResolution(rtp.payload);
       if (res && (res.width !== s.resolution?.width || res.height !== s.resolution?.height)) {

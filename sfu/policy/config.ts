@@ -47,6 +47,12 @@ export interface PolicyConfig {
   backoffResetMs: number;
   /** Publisher: video stops when its lowest encoding's score (0-10) stays at or below this... */
   uplinkStopScore: number;
+  /** ...or the SFU's receiver reports show at least this fraction (0-1) of its video lost on the way (remote-inbound-rtp)... */
+  uplinkStopLoss: number;
+  /** ...or their round-trip time reaches this (ms) with half that loss: a queue that deep, and loss, mean the uplink is saturated... */
+  uplinkStopRttMs: number;
+  /** ...or the video it manages to send falls below the lowest layer's bitrate times this... */
+  uplinkMinSendFraction: number;
   /** ...or its outgoing estimate stays below audio plus the lowest layer, for this long (ms). */
   uplinkStopMs: number;
   /** Publisher video restarts when its outgoing estimate carries audio plus the lowest layer times this... */
@@ -91,6 +97,9 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   recoverHoldMs: 4_000,
   backoffResetMs: 60_000,
   uplinkStopScore: 3,
+  uplinkStopLoss: 0.2,
+  uplinkStopRttMs: 1_000,
+  uplinkMinSendFraction: 0.2,
   uplinkStopMs: 3_000,
   uplinkResumeFactor: 1.5,
   uplinkResumeMs: 8_000,
@@ -128,6 +137,9 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   recoverHoldMs: 'VISITWIRE_RECOVER_HOLD_MS',
   backoffResetMs: 'VISITWIRE_BACKOFF_RESET_MS',
   uplinkStopScore: 'VISITWIRE_UPLINK_STOP_SCORE',
+  uplinkStopLoss: 'VISITWIRE_UPLINK_STOP_LOSS',
+  uplinkStopRttMs: 'VISITWIRE_UPLINK_STOP_RTT_MS',
+  uplinkMinSendFraction: 'VISITWIRE_UPLINK_MIN_SEND_FRACTION',
   uplinkStopMs: 'VISITWIRE_UPLINK_STOP_MS',
   uplinkResumeFactor: 'VISITWIRE_UPLINK_RESUME_FACTOR',
   uplinkResumeMs: 'VISITWIRE_UPLINK_RESUME_MS',
@@ -166,7 +178,7 @@ const PolicyConfigSchema = z.object({
   stepDownAfterMs: ms, stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score,
   fallbackPauseMs: ms, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
-  uplinkStopScore: score, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
+  uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
   uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms,
   priorityAudio: priority, priorityFullQuality: priority, priorityPatientForProvider: priority, priorityNormal: priority,
   qualityLostScore: score, qualityPoorScore: score, qualityGoodScore: score,

@@ -161,4 +161,47 @@ describe('uplink fallback', () => {
     const run = uplink(() => ({ producerScore: 0, producerPaused: true }), 30);
     expect(run.transitions).toEqual([]);
   });
+
+  // Firefox reports no availableOutgoingBitrate and no qualityLimitationReason: it is judged on what every browser reports.
+  describe('from the stats every browser has (remote-inbound-rtp loss and round trip, send rate)', () => {
+    const firefox: UplinkInput = { producerScore: 10, lossFraction: 0, roundTripTimeMs: 5, sendBitrate: 400_000 };
+    const from10s = (bad: Partial<UplinkInput>) => (t: number) => (sec(t) >= 10 ? { ...firefox, ...bad } : firefox);
+
+    it.each([
+      { name: 'a healthy link', bad: {}, stopsAt: undefined },
+      { name: `loss at the stop threshold (${C.uplinkStopLoss})`, bad: { lossFraction: C.uplinkStopLoss }, stopsAt: 13 },
+      { name: 'loss just under the threshold', bad: { lossFraction: C.uplinkStopLoss - 0.01 }, stopsAt: undefined },
+      { name: '90% loss as under a 100 kbit/s tc limit', bad: { lossFraction: 0.9, roundTripTimeMs: 400 }, stopsAt: 13 },
+      { name: `a round trip of ${C.uplinkStopRttMs} ms with some loss`, bad: { roundTripTimeMs: C.uplinkStopRttMs, lossFraction: C.uplinkStopLoss / 2 }, stopsAt: 13 },
+      { name: `a round trip of ${C.uplinkStopRttMs} ms and no loss (a queue that may be on the downlink)`, bad: { roundTripTimeMs: C.uplinkStopRttMs }, stopsAt: undefined },
+      { name: `some loss and a short round trip`, bad: { roundTripTimeMs: 50, lossFraction: C.uplinkStopLoss / 2 }, stopsAt: undefined },
+      { name: 'a round trip of 400 ms and no loss (a long but working path)', bad: { roundTripTimeMs: 400 }, stopsAt: undefined },
+      { name: 'sending 20 kbit/s of video', bad: { sendBitrate: 20_000 }, stopsAt: 13 },
+      { name: 'sending 40 kbit/s of video (a still scene)', bad: { sendBitrate: 40_000 }, stopsAt: undefined },
+      { name: 'no stats at all but a good score', bad: { lossFraction: undefined, roundTripTimeMs: undefined, sendBitrate: undefined }, stopsAt: undefined },
+    ])('$name: video stops at $stopsAt s', ({ bad, stopsAt }) => {
+      const run = uplink(from10s(bad), 25);
+      expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual(stopsAt === undefined ? [] : [[stopsAt, 'video-stopped']]);
+    });
+
+    it.each([
+      { name: 'loss bursts of 2 s', bad: (s: number) => s % 5 < 2 },
+      { name: 'loss flipping every second', bad: (s: number) => s % 2 === 0 },
+    ])('ignores $name', ({ bad }) => {
+      const run = uplink((t) => ({ ...firefox, lossFraction: bad(sec(t)) ? 0.5 : 0 }), 60);
+      expect(run.transitions).toEqual([]);
+    });
+
+    it('ignores stale loss right after video restarts, then stops again if the loss goes on', () => {
+      const run = uplink(() => ({ ...firefox, lossFraction: 0.6 }), 40);
+      expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([[6, 'video-stopped'], [21, 'sending'], [27, 'video-stopped']]);
+    });
+
+    it('stops on a limited link, and video comes back for good at the first try after it recovers', () => {
+      const limited = (s: number) => s >= 5 && s < 20;
+      const run = uplink((t) => (limited(sec(t)) ? { ...firefox, lossFraction: 0.9, roundTripTimeMs: 400, sendBitrate: 600_000 } : firefox), 120);
+      expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([[8, 'video-stopped'], [23, 'sending']]);
+      expect(run.state.mode).toBe('sending');
+    });
+  });
 });

@@ -107,8 +107,14 @@ export interface UplinkInput {
   producerScore?: number;
   /** The publisher's own send estimate (bps): RTCIceCandidatePairStats.availableOutgoingBitrate, from the SDK. */
   availableOutgoingBitrate?: number;
-  /** RTCOutboundRtpStreamStats.qualityLimitationReason of the video sender, from the SDK. */
+  /** RTCOutboundRtpStreamStats.qualityLimitationReason of the video sender, from the SDK (Chromium). */
   qualityLimitationReason?: QualityLimitationReason;
+  /** Share (0-1) of the video packets lost on the way to the SFU: remote-inbound-rtp fractionLost, from the SDK (every browser). */
+  lossFraction?: number;
+  /** Round-trip time (ms) to the SFU: remote-inbound-rtp roundTripTime, from the SDK (every browser). */
+  roundTripTimeMs?: number;
+  /** Video the publisher actually sent (bps) over the SDK's last report interval, from outbound-rtp bytesSent (every browser). */
+  sendBitrate?: number;
   /** The owner paused (muted) the camera: nothing is judged and nothing changes. */
   producerPaused?: boolean;
   /** Whether the publisher also sends audio, which video must leave room for. Default true. */
@@ -119,6 +125,16 @@ export type UplinkEvent = ModeChange<UplinkMode, 'sender-network'>;
 
 export function initialUplinkState(nowMs: number): UplinkState {
   return { mode: 'sending', sinceMs: nowMs, badSinceMs: null, goodSinceMs: null, stops: 0 };
+}
+
+/** What every browser's stats and the SFU say: the uplink cannot carry the lowest video layer. */
+function uplinkFailing(input: UplinkInput, config: PolicyConfig): boolean {
+  const { producerScore, lossFraction, roundTripTimeMs, sendBitrate } = input;
+  return (producerScore !== undefined && producerScore <= config.uplinkStopScore)
+    || (lossFraction !== undefined && lossFraction >= config.uplinkStopLoss)
+    // A round trip crosses the downlink too: a deep queue counts only with loss on the uplink (half the stop loss).
+    || (roundTripTimeMs !== undefined && roundTripTimeMs >= config.uplinkStopRttMs && (lossFraction ?? 0) >= config.uplinkStopLoss / 2)
+    || (sendBitrate !== undefined && sendBitrate < config.layers[0]!.bitrate * config.uplinkMinSendFraction);
 }
 
 export function stepUplink(
@@ -138,11 +154,10 @@ export function stepUplink(
   });
 
   if (state.mode === 'sending') {
-    // Right after video (re)starts the lowest stream's score is stale or still rising: judge it only after a grace time.
-    const scoreJudged = nowMs - state.sinceMs >= config.uplinkStopMs;
-    const scoreBad = scoreJudged && input.producerScore !== undefined && input.producerScore <= config.uplinkStopScore;
+    // Right after video (re)starts the lowest stream's score and the SDK's stats are stale or settling: judge them only after a grace time.
+    const judged = nowMs - state.sinceMs >= config.uplinkStopMs;
     const estimateBad = estimate !== undefined && estimate < audio + lowest;
-    next.badSinceMs = sustainedSince(state.badSinceMs, scoreBad || estimateBad, nowMs);
+    next.badSinceMs = sustainedSince(state.badSinceMs, (judged && uplinkFailing(input, config)) || estimateBad, nowMs);
     if (heldFor(next.badSinceMs, nowMs, config.uplinkStopMs)) return enter('video-stopped');
     if (nowMs - state.sinceMs >= config.backoffResetMs) next.stops = 0;
     return { state: next, events: [] };

@@ -10,8 +10,10 @@ export type VisitErrorCode =
   | 'CLOSED'
   /** A WebRTC transport to the media server failed. */
   | 'TRANSPORT_FAILED'
-  /** The camera or microphone could not be opened, or the browser cannot do WebRTC. */
-  | 'MEDIA';
+  /** The camera or microphone could not be opened. */
+  | 'MEDIA'
+  /** The page cannot do a visit (no RTCPeerConnection, no getUserMedia, not a secure context): `joinVisit` says why, before contacting any server. */
+  | 'UNSUPPORTED_BROWSER';
 
 /** Every error the SDK reports: a rejected request, a refused connection, a failed transport. */
 export class VisitError extends Error {

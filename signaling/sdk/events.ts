@@ -15,7 +15,10 @@ export interface RemoteTrack {
 }
 
 /** Why the visit's media was lost for a while; the SDK rejoins by itself and then emits `rejoined`. */
-export type InterruptReason = 'media-worker-died' | 'disconnected';
+export type InterruptReason = 'media-worker-died' | 'disconnected' | 'transport-failed' | 'node-failed';
+
+/** The visit's connection: see `Visit.connectionState`. */
+export type ConnectionState = 'connected' | 'resuming' | 'rejoining' | 'migrating' | 'closed';
 
 /** Every event a Visit emits, with its payload. */
 export interface VisitEvents {
@@ -31,7 +34,13 @@ export interface VisitEvents {
   waitingRoom: { waiting: ParticipantInfo[] };
   producerPaused: { participantId: string; producerId: string; kind?: MediaKind };
   producerResumed: { participantId: string; producerId: string; kind?: MediaKind };
-  /** Media was lost (a media worker died, the connection dropped); the SDK is rejoining. */
+  /** `connectionState` changed; `reason` says why (`disconnected`, `resumed`, `rejoined`, `media-worker-died`, `transport-failed`, or the close reason). */
+  connectionStateChanged: { state: ConnectionState; reason: string };
+  /** Someone's connection dropped; their media goes on while they reconnect. */
+  participantReconnecting: { participantId: string };
+  /** They are back, same participant. */
+  participantReconnected: { participantId: string };
+  /** Media was lost (a media worker died, a transport failed, the connection stayed down past the resume grace); the SDK is rejoining. */
   interrupted: { reason: InterruptReason };
   /** Back in the visit after `interrupted`; published tracks are published again. */
   rejoined: { admission: Admission };

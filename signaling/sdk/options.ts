@@ -22,13 +22,14 @@ export interface JoinOptions {
   iceServers?: RTCIceServer[];
 }
 
-export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path' | 'routerUrl'>> & Pick<JoinOptions, 'path'>;
+export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path' | 'routerUrl'>> & Pick<JoinOptions, 'path' | 'routerUrl'>;
 
 /** Checks the options; `url` is the node to connect to (from the router when `routerUrl` was given). */
 export function resolveOptions(o: JoinOptions & { url: string }): ResolvedJoinOptions {
   if (!o || typeof o.url !== 'string' || typeof o.token !== 'string') throw new TypeError('joinVisit needs { routerUrl or url, token }');
   return {
     url: o.url,
+    routerUrl: o.routerUrl,
     token: o.token,
     path: o.path,
     requestTimeoutMs: o.requestTimeoutMs ?? 10_000,

@@ -18,9 +18,10 @@ function visitOf(token: string): string {
   throw new VisitError('UNAUTHORIZED', 'the token is not a visit token', 'route');
 }
 
-/** Asks the edge router which node this participant should use. */
-export async function findRoute(routerUrl: string, token: string, timeoutMs: number): Promise<Route> {
-  const url = `${routerUrl.replace(/\/+$/, '')}/v1/route?visit=${encodeURIComponent(visitOf(token))}`;
+/** Asks the edge router which node this participant should use; `failedNode`: the node that just failed us, for the router to check and avoid. */
+export async function findRoute(routerUrl: string, token: string, timeoutMs: number, failedNode?: string): Promise<Route> {
+  const failed = failedNode ? `&failed=${encodeURIComponent(failedNode)}` : '';
+  const url = `${routerUrl.replace(/\/+$/, '')}/v1/route?visit=${encodeURIComponent(visitOf(token))}${failed}`;
   let res: Response;
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(timeoutMs) });

@@ -6,6 +6,8 @@ import type { Signal } from './signal.ts';
 import { SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
 
 type Direction = 'send' | 'recv';
+/** ICE restarts tried on a transport before it counts as failed. */
+const MAX_ICE_RESTARTS = 2;
 
 /** A consumed remote track and the mediasoup-client Consumer behind it. */
 export interface Consumed {
@@ -26,7 +28,10 @@ export class MediaSession {
   private readonly closedProducers = new Set<string>();
   private readonly transports: Partial<Record<Direction, Promise<types.Transport>>> = {};
   private open = true;
-  /** Called when a transport's ICE or DTLS fails. */
+  /** ICE restarts made per transport since it was last connected. */
+  private readonly iceRestarts = new Map<string, number>();
+  private readonly restarting = new Set<string>();
+  /** Called when a transport's ICE or DTLS fails and ICE restarts did not bring it back. */
   onTransportFailed: (direction: Direction) => void = () => undefined;
 
   private constructor(
@@ -149,6 +154,31 @@ export class MediaSession {
     return ended;
   }
 
+  /**
+   * A network change (Wi-Fi to 4G) broke the transport's ICE: new ICE
+   * parameters from the server, applied here, keep the same transport, producers
+   * and consumers. A transport that fails again after its restarts, or whose
+   * restart is refused, is reported (onTransportFailed).
+   */
+  private async restartIce(transport: types.Transport, direction: Direction, state: string): Promise<void> {
+    const attempts = this.iceRestarts.get(transport.id) ?? 0;
+    if (this.restarting.has(transport.id)) return;
+    if (attempts >= MAX_ICE_RESTARTS) {
+      if (state === 'failed') this.onTransportFailed(direction);
+      return;
+    }
+    this.restarting.add(transport.id);
+    this.iceRestarts.set(transport.id, attempts + 1);
+    try {
+      const { iceParameters } = await this.signal.request('restartIce', { transportId: transport.id });
+      if (this.open && !transport.closed) await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
+    } catch {
+      if (this.open && state === 'failed') this.onTransportFailed(direction);
+    } finally {
+      this.restarting.delete(transport.id);
+    }
+  }
+
   private transport(direction: Direction): Promise<types.Transport> {
     const existing = this.transports[direction];
     if (existing) return existing;
@@ -173,7 +203,8 @@ export class MediaSession {
       this.signal.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
     transport.on('connectionstatechange', (state) => {
-      if (state === 'failed' && this.open) this.onTransportFailed(direction);
+      if ((state === 'disconnected' || state === 'failed') && this.open) void this.restartIce(transport, direction, state);
+      if (state === 'connected') this.iceRestarts.delete(transport.id);
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {

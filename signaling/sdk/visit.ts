@@ -1,15 +1,15 @@
-import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ServerEvents } from '../protocol.ts';
+import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, ServerEventRecord, ServerEvents } from '../protocol.ts';
 import { TypedEmitter } from './emitter.ts';
 import { VisitError, toVisitError } from './errors.ts';
-import type { InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
+import type { ConnectionState, InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
 import type { ResolvedJoinOptions } from './options.ts';
 import { MediaSession, type Consumed } from './session.ts';
 import { senderStats } from './sender-stats.ts';
-import type { Signal } from './signal.ts';
+import { findRoute, type Route } from './route.ts';
+import { Signal } from './signal.ts';
 import { CAMERA_CONSTRAINTS, MICROPHONE_CONSTRAINTS } from './simulcast.ts';
 
 type JoinReply = ClientReplies['join'];
-type State = 'joined' | 'rejoining' | 'closed';
 
 /** What `publish` takes per kind: a track, or `true` to open the default camera or microphone. */
 export interface PublishOptions {
@@ -24,6 +24,14 @@ export interface LocalTracks {
 }
 
 const KINDS: MediaKind[] = ['audio', 'video'];
+/** With a router: a node that has not taken us back after this long (or refuses connections) is reported to the router. */
+const FAILOVER_AFTER_MS = 3000;
+/** While migrating, the old node's media runs at most this long after the new session is up. */
+const MAKE_BEFORE_BREAK_MS = 10_000;
+const MIGRATE_ATTEMPTS = 5;
+
+/** Jittered exponential back-off: 250 ms, 500 ms, ... up to 4 s, each between half and all of it. */
+const backOff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2)));
 /** How often the publisher reports its uplink to the SFU. */
 const SENDER_STATS_MS = 2000;
 type Size = { width: number; height: number };
@@ -44,7 +52,12 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private readonly local: LocalTracks = {};
   private readonly ownTracks = new Set<MediaStreamTrack>();
   private readonly muted: Record<MediaKind, boolean> = { audio: false, video: false };
-  private state: State = 'joined';
+  private state: ConnectionState = 'connected';
+  /** The credential that takes this participant back after a dropped connection. */
+  private resumeGrant: ResumeGrant;
+  private resumeTimer?: ReturnType<typeof setTimeout>;
+  private failoverTimer?: ReturnType<typeof setTimeout>;
+  private failingOver = false;
   /** Server events wait here until the session that should see them is ready. */
   private inbox: (() => void)[] | null = [];
   private rejoinTimer?: ReturnType<typeof setTimeout>;
@@ -57,16 +70,19 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   /** @internal Use `joinVisit()`. */
   constructor(
-    private readonly signal: Signal,
+    private signal: Signal,
     private readonly o: ResolvedJoinOptions,
     reply: JoinReply,
     private session: MediaSession,
+    /** The node the edge router chose (with `routerUrl`), to report when it fails or drains. */
+    private nodeId?: string,
   ) {
     super();
     this.self = reply.self;
     this.admission = reply.admission;
+    this.resumeGrant = reply.resume;
     this.adopt(session);
-    this.listen();
+    this.listen(signal);
     // Give the app a turn to attach listeners, then report what is already there.
     setTimeout(() => this.start(reply), 0);
     this.statsTimer = setInterval(() => void this.reportSenderStats(), SENDER_STATS_MS);
@@ -94,6 +110,15 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /**
+   * `connected`; `resuming` (the signaling connection dropped: media goes on,
+   * the SDK reconnects and takes the same participant back); `rejoining` (media
+   * was lost: joining again); `closed`. Changes come with `connectionStateChanged`.
+   */
+  get connectionState(): ConnectionState {
+    return this.state;
   }
 
   isMuted(kind: MediaKind): boolean {
@@ -243,10 +268,11 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   // ---- server events ----
 
-  private listen(): void {
+  /** Wires a signaling connection's events; events of a connection this visit has moved away from are ignored. */
+  private listen(signal: Signal): void {
     const on = <E extends keyof ServerEvents>(event: E, handler: (data: ServerEvents[E]) => void) =>
-      this.signal.on(event, (data) => {
-        if (this.state === 'closed') return;
+      signal.on(event, (data) => {
+        if (this.state === 'closed' || signal !== this.signal) return;
         if (this.inbox) this.inbox.push(() => handler(data));
         else handler(data);
       });
@@ -255,6 +281,8 @@ export class Visit extends TypedEmitter<VisitEvents> {
       for (const c of this.session.endParticipant(participantId)) this.emit('trackEnded', c.remote);
       if (this.others.delete(participantId)) this.emit('participantLeft', { participantId, reason });
     });
+    on('participantReconnecting', (e) => this.emit('participantReconnecting', e));
+    on('participantReconnected', (e) => this.emit('participantReconnected', e));
     on('newProducer', (p) => this.subscribe(p));
     on('producerClosed', ({ producerId }) => this.endTrack(producerId));
     on('consumerClosed', ({ producerId }) => this.endTrack(producerId));
@@ -280,24 +308,33 @@ export class Visit extends TypedEmitter<VisitEvents> {
       if (this.interrupt(reason)) void this.rejoin();
     });
     on('removed', () => this.close('replaced'));
+    on('migrate', () => void this.migrate());
 
-    const socket = this.signal.socket;
+    const socket = signal.socket;
     socket.on('disconnect', (reason) => {
-      if (this.state === 'closed' || reason === 'io client disconnect') return;
-      this.interrupt('disconnected');
+      if (this.state === 'closed' || signal !== this.signal || reason === 'io client disconnect') return;
+      this.startResuming();
       // The server hung up on us: socket.io does not retry that by itself.
       if (reason === 'io server disconnect') socket.connect();
     });
     socket.on('connect', () => {
-      if (this.state === 'rejoining') void this.rejoin();
+      if (signal !== this.signal) return;
+      if (this.state === 'resuming') void this.resume();
+      else if (this.state === 'rejoining') void this.rejoin();
     });
     socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-      if (this.state === 'closed' || !err.data?.code) return;
+      if (this.state === 'closed' || signal !== this.signal) return;
+      // The node refuses connections (gone, or restarting): ask the router now rather than after FAILOVER_AFTER_MS.
+      if (!err.data?.code && this.state === 'resuming' && this.o.routerUrl) {
+        clearTimeout(this.failoverTimer);
+        void this.failover();
+      }
+      if (!err.data?.code) return;
       // Refused on reconnect (an expired token, say): no point in retrying.
       this.emit('error', new VisitError(err.data.code as VisitError['code'], err.data.message ?? err.message, 'connect'));
       this.close('failed');
     });
-    this.signal.replayBacklog();
+    signal.replayBacklog();
   }
 
   /** Applies a join reply: participants, waiting room, then subscribes and publishes when admitted. */
@@ -391,19 +428,164 @@ export class Visit extends TypedEmitter<VisitEvents> {
   }
 
   private async reportSenderStats(): Promise<void> {
-    if (this.state !== 'joined' || !this.signal.connected) return;
+    if (this.state !== 'connected' || !this.signal.connected) return;
     const producer = await this.session.producers.get('video')?.catch(() => undefined);
     if (!producer || producer.closed || producer.paused) return;
     const stats = await senderStats(producer).catch(() => undefined);
     if (stats) await this.signal.request('reportSenderStats', stats).catch(() => undefined);
   }
 
-  // ---- interruption and rejoin ----
+  // ---- resume, interruption and rejoin ----
+
+  private setState(state: ConnectionState, reason: string): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('connectionStateChanged', { state, reason });
+  }
+
+  /** The signaling connection dropped: media goes on; take the participant back when socket.io reconnects, within the grace. */
+  private startResuming(): void {
+    if (this.state !== 'connected') return;
+    this.setState('resuming', 'disconnected');
+    // Leave a margin for the resume request itself; past the grace the server has ended the participant.
+    this.resumeTimer = setTimeout(() => {
+      if (this.interrupt('disconnected') && this.signal.connected) void this.rejoin();
+    }, Math.max(1000, this.resumeGrant.graceMs - 1000));
+    // Through the router: a node that stays unreachable is reported, and the visit goes on elsewhere.
+    if (this.o.routerUrl) this.failoverTimer = setTimeout(() => void this.failover(), FAILOVER_AFTER_MS);
+  }
+
+  /**
+   * The node did not take us back within FAILOVER_AFTER_MS: ask the router
+   * again, naming the node. When the router (which checks it) sends us
+   * elsewhere, join there with new media; while it says the node is fine, keep
+   * resuming. Retries with jittered back-off until the rejoin timeout.
+   */
+  private async failover(): Promise<void> {
+    if (this.failingOver) return;
+    this.failingOver = true;
+    try {
+      await this.failoverLoop();
+    } finally {
+      this.failingOver = false;
+    }
+  }
+
+  private async failoverLoop(): Promise<void> {
+    for (let attempt = 0; this.state === 'resuming' || (this.state === 'rejoining' && !this.signal.connected); attempt++) {
+      try {
+        const route = await findRoute(this.o.routerUrl!, this.o.token, this.o.connectTimeoutMs, this.nodeId);
+        if (route.nodeId === this.nodeId) {
+          if (this.state === 'resuming') return; // the node answers: socket.io will get through
+        } else {
+          if (this.state === 'resuming') this.interrupt('node-failed');
+          await this.moveTo(route);
+          return;
+        }
+      } catch {
+        // The router or the new node did not answer: try again a little later.
+      }
+      await backOff(attempt);
+    }
+  }
+
+  /** A draining node asks us to move: join the node the router names, and leave this one once media flows there. */
+  private async migrate(): Promise<void> {
+    if (!this.o.routerUrl || this.state !== 'connected') return;
+    this.setState('migrating', 'drain');
+    for (let attempt = 0; attempt < MIGRATE_ATTEMPTS && this.connectionState === 'migrating'; attempt++) {
+      try {
+        const route = await findRoute(this.o.routerUrl, this.o.token, this.o.connectTimeoutMs);
+        if (route.nodeId !== this.nodeId) {
+          await this.moveTo(route);
+          return;
+        }
+      } catch {
+        // Try again: the router may not have seen the drain yet.
+      }
+      await backOff(attempt);
+    }
+    if (this.connectionState === 'migrating') this.setState('connected', 'migration-failed');
+  }
+
+  /**
+   * Joins the visit on another node. Make before break: while migrating, the
+   * old node's media goes on until the new session receives a remote track
+   * (or MAKE_BEFORE_BREAK_MS passes), then the old session and connection close.
+   */
+  private async moveTo(route: Route): Promise<void> {
+    const signal = await Signal.connect({ ...this.o, url: route.signalingUrl });
+    let reply: JoinReply;
+    let session: MediaSession;
+    try {
+      reply = await signal.request('join', {});
+      session = await MediaSession.create(signal, reply.routerRtpCapabilities, this.o.iceServers);
+    } catch (err) {
+      signal.close();
+      throw err;
+    }
+    if (this.state === 'closed') {
+      session.close();
+      signal.close();
+      return;
+    }
+    const old = { signal: this.signal, session: this.session, migrating: this.state === 'migrating' };
+    const firstTrack = new Promise<void>((resolve) => {
+      const done = () => { this.off('track', done); resolve(); };
+      this.on('track', done);
+      setTimeout(done, MAKE_BEFORE_BREAK_MS);
+    });
+    this.signal = signal;
+    this.nodeId = route.nodeId;
+    this.self = reply.self;
+    this.admission = reply.admission;
+    this.resumeGrant = reply.resume;
+    this.inbox = [];
+    this.adopt(session);
+    this.listen(signal);
+    clearTimeout(this.rejoinTimer);
+    this.setState('connected', old.migrating ? 'migrated' : 'failed-over');
+    if (!old.migrating) this.emit('rejoined', { admission: reply.admission });
+    this.start(reply);
+    if (!old.migrating) {
+      old.signal.close();
+      return;
+    }
+    await firstTrack;
+    for (const c of old.session.close()) if (!this.session.consumers.has(c.remote.producerId)) this.emit('trackEnded', c.remote);
+    await old.signal.request('leave', {}).catch(() => undefined);
+    old.signal.close();
+  }
+
+  private async resume(): Promise<void> {
+    let reply: ClientReplies['resume'];
+    try {
+      reply = await this.signal.request('resume', { credential: this.resumeGrant.credential });
+    } catch {
+      // Past the grace, or the participant ended meanwhile: join again with new media.
+      if (this.interrupt('disconnected')) void this.rejoin();
+      return;
+    }
+    if (this.state !== 'resuming') return;
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
+    this.resumeGrant = reply.resume;
+    this.self = reply.self;
+    this.setState('connected', 'resumed');
+    this.replay(reply.missed);
+  }
+
+  /** Hands events the server kept while the connection was down to their listeners, in order. */
+  private replay(missed: ServerEventRecord[]): void {
+    for (const { event, data } of missed) for (const listener of this.signal.socket.listeners(event)) listener(data);
+  }
 
   /** Media is gone: drop the session and wait (events queue) until rejoined. */
   private interrupt(reason: InterruptReason): boolean {
-    if (this.state !== 'joined') return false;
-    this.state = 'rejoining';
+    if (this.state !== 'connected' && this.state !== 'resuming' && this.state !== 'migrating') return false;
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
+    this.setState('rejoining', reason);
     this.inbox = [];
     this.emit('interrupted', { reason });
     this.endSession();
@@ -426,7 +608,8 @@ export class Visit extends TypedEmitter<VisitEvents> {
           this.adopt(session);
           this.self = reply.self;
           this.admission = reply.admission;
-          this.state = 'joined';
+          this.resumeGrant = reply.resume;
+          this.setState('connected', 'rejoined');
           clearTimeout(this.rejoinTimer);
           this.emit('rejoined', { admission: reply.admission });
           this.start(reply);
@@ -444,8 +627,11 @@ export class Visit extends TypedEmitter<VisitEvents> {
 
   private adopt(session: MediaSession): void {
     this.session = session;
+    // ICE restarts did not bring the transport back: new media from scratch.
     session.onTransportFailed = (direction) => {
-      if (this.session === session) this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS); leave and join again`));
+      if (this.session !== session) return;
+      this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS) and an ICE restart did not recover it; joining again`));
+      if (this.interrupt('transport-failed') && this.signal.connected) void this.rejoin();
     };
   }
 
@@ -457,8 +643,10 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private close(reason: VisitEvents['closed']['reason']): void {
     if (this.state === 'closed') return;
     this.endSession();
-    this.state = 'closed';
+    this.setState('closed', reason);
     clearTimeout(this.rejoinTimer);
+    clearTimeout(this.resumeTimer);
+    clearTimeout(this.failoverTimer);
     clearInterval(this.statsTimer);
     this.inbox = null;
     for (const track of this.ownTracks) track.stop();

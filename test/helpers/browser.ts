@@ -1,12 +1,15 @@
 /**
- * Shared by the browser tests: Debian Chromium driven by playwright-core, and
- * WebRTC stats read from every RTCPeerConnection a page makes (recorded by an
- * init script), not from the SDK, so the SDK cannot vouch for itself.
+ * Shared by the browser tests: Debian Chromium driven by playwright-core,
+ * Debian Firefox ESR driven by puppeteer-core over WebDriver BiDi, one
+ * `TestPage` over both (launchBrowser), and WebRTC stats read from every
+ * RTCPeerConnection a page makes (recorded by an init script), not from the
+ * SDK, so the SDK cannot vouch for itself.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -15,6 +18,17 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
 ];
+export const FIREFOX = '/usr/bin/firefox-esr';
+/** A fake camera and microphone, no permission prompt, audible autoplay; no ICE prefs (media.peerconnection.ice.*) on purpose. */
+export const FIREFOX_PREFS: Record<string, unknown> = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+};
+export const BROWSERS = ['chromium', 'firefox'] as const;
+export type BrowserName = (typeof BROWSERS)[number];
+
 /** Two pages on two cores, each encoding 720p simulcast: waits are generous and only end early. */
 export const WAIT_MS = 45_000;
 
@@ -42,6 +56,9 @@ export interface VisitState {
   published: { audio: boolean; video: boolean };
   interrupted: boolean;
   rejoins: number;
+  connectionState: string;
+  resumes: number;
+  reconnecting: string[];
   errors: string[];
   marks: Record<string, number>;
 }
@@ -61,7 +78,94 @@ export function recordPeerConnections(): void {
   };
 }
 
-export async function rtpStats(page: Page): Promise<RtpStat[]> {
+/** Anything that runs a function in a page: a TestPage or a playwright Page. */
+export interface Evaluates {
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+
+/** One page of either browser, with what the scenarios need. */
+export interface TestPage extends Evaluates {
+  readonly browser: BrowserName;
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  goto(url: string): Promise<void>;
+  click(selector: string): Promise<void>;
+}
+
+export interface TestBrowser {
+  readonly name: BrowserName;
+  newPage(o?: { label?: string; log?: string[]; width?: number; height?: number; deviceScaleFactor?: number; initScript?: () => void }): Promise<TestPage>;
+  close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Runs the browser somewhere else, e.g. in a test host's namespace: (binary, relayed) -> executable. */
+  wrap?: (binary: string, relayed: boolean) => string;
+  /** An http origin (not localhost) to treat as secure, so the page may use the camera and WebRTC. */
+  secureOrigin?: string;
+}
+
+/** Launches Debian's Chromium or Firefox ESR headless, with a fake camera and microphone. */
+export async function launchBrowser(name: BrowserName, o: LaunchOptions = {}): Promise<TestBrowser> {
+  assertBrowserReady(name);
+  return name === 'chromium' ? launchChromium(o) : launchFirefox(o);
+}
+
+const noteConsole = (log: string[] | undefined, label: string, type: string, text: string) => {
+  if (log && (type === 'error' || type === 'warn' || type === 'warning')) log.push(`${label} ${type}: ${text}`);
+};
+
+async function launchChromium(o: LaunchOptions): Promise<TestBrowser> {
+  const args = [...CHROMIUM_ARGS, ...(o.secureOrigin ? [`--unsafely-treat-insecure-origin-as-secure=${o.secureOrigin}`] : [])];
+  const browser = await chromium.launch({ executablePath: o.wrap ? o.wrap(CHROMIUM, false) : CHROMIUM, headless: true, args });
+  return {
+    name: 'chromium',
+    async newPage(p = {}) {
+      const context = await browser.newContext({ viewport: { width: p.width ?? 1100, height: p.height ?? 700 }, deviceScaleFactor: p.deviceScaleFactor ?? 1 });
+      await context.addInitScript(p.initScript ?? recordPeerConnections);
+      const page = await context.newPage();
+      const label = p.label ?? 'chromium';
+      page.on('pageerror', (e) => p.log?.push(`${label} pageerror: ${e.message}`));
+      page.on('console', (m) => noteConsole(p.log, label, m.type(), m.text()));
+      return {
+        browser: 'chromium',
+        evaluate: (fn: (arg?: unknown) => unknown, arg?: unknown) => page.evaluate(fn, arg),
+        goto: async (url) => { await page.goto(url); },
+        click: (selector) => page.locator(selector).click(),
+      } as TestPage;
+    },
+    close: () => browser.close(),
+  };
+}
+
+async function launchFirefox(o: LaunchOptions): Promise<TestBrowser> {
+  const prefs = { ...FIREFOX_PREFS, ...(o.secureOrigin ? { 'dom.securecontext.allowlist': new URL(o.secureOrigin).hostname } : {}) };
+  const browser = await puppeteer.launch({
+    browser: 'firefox', protocol: 'webDriverBiDi', headless: true, executablePath: o.wrap ? o.wrap(FIREFOX, true) : FIREFOX,
+    extraPrefsFirefox: prefs, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+  });
+  return {
+    name: 'firefox',
+    async newPage(p = {}) {
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
+      await page.setViewport({ width: p.width ?? 1100, height: p.height ?? 700, deviceScaleFactor: p.deviceScaleFactor ?? 1 });
+      await page.evaluateOnNewDocument(p.initScript ?? recordPeerConnections);
+      const label = p.label ?? 'firefox';
+      page.on('pageerror', (e) => p.log?.push(`${label} pageerror: ${(e as Error).message}`));
+      page.on('console', (m) => noteConsole(p.log, label, m.type(), m.text()));
+      return {
+        browser: 'firefox',
+        evaluate: (fn: (arg?: unknown) => unknown, ...arg: unknown[]) => page.evaluate(fn, ...arg),
+        goto: async (url) => { await page.goto(url); },
+        click: (selector) => page.locator(selector).click(),
+      } as TestPage;
+    },
+    close: () => browser.close(),
+  };
+}
+
+export async function rtpStats(page: Evaluates): Promise<RtpStat[]> {
   return page.evaluate(async () => {
     const out: RtpStat[] = [];
     for (const pc of (window as unknown as PcWindow).__pcs) {
@@ -79,7 +183,7 @@ export async function rtpStats(page: Page): Promise<RtpStat[]> {
   });
 }
 
-export const visitState = (page: Page) => page.evaluate(() => (window as unknown as PcWindow).visitState);
+export const visitState = (page: Evaluates) => page.evaluate(() => (window as unknown as PcWindow).visitState);
 
 /** Polls `probe` until it returns a value (not undefined/false); fails with `what` and the last value seen. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
@@ -102,7 +206,7 @@ export const sum = (stats: RtpStat[], type: RtpStat['type'], kind: RtpStat['kind
   stats.filter((s) => s.type === type && s.kind === kind).reduce((n, s) => n + (Number(s[field]) || 0), 0);
 
 /** Waits until a summed counter is positive, then until it grows past that first sample. */
-export async function grows(page: Page, label: string, type: RtpStat['type'], kind: RtpStat['kind'], field: keyof RtpStat): Promise<[number, number]> {
+export async function grows(page: Evaluates, label: string, type: RtpStat['type'], kind: RtpStat['kind'], field: keyof RtpStat): Promise<[number, number]> {
   const first = await until(`${label}: first ${kind} ${field}`, async () => {
     const n = sum(await rtpStats(page), type, kind, field);
     return n > 0 && n;
@@ -115,10 +219,11 @@ export async function grows(page: Page, label: string, type: RtpStat['type'], ki
 }
 
 
-/** Fails with the command to run when Chromium or the SDK bundle is missing. */
-export function assertBrowserReady(): void {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing (${CHROMIUM}): run \`node scripts/prepare.mjs --for-tests\` as root (it installs Debian's chromium), or \`apt-get install -y chromium\``);
+/** Fails with the command to run when the browser or the SDK bundle is missing. */
+export function assertBrowserReady(name: BrowserName = 'chromium'): void {
+  const [binary, deb] = name === 'chromium' ? [CHROMIUM, 'chromium'] : [FIREFOX, 'firefox-esr'];
+  if (!fs.existsSync(binary)) {
+    throw new Error(`${name} is missing (${binary}): run \`node scripts/prepare.mjs --for-tests\` as root (it installs Debian's ${deb}), or \`apt-get install -y ${deb}\``);
   }
   assertBundleFresh();
 }

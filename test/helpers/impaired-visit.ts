@@ -1,11 +1,10 @@
 /**
- * A provider and a patient, each a headless Chromium in its own network
- * namespace (a test host behind real tc limits), in one visit through the
- * server of `npm start` listening on the lab address. Used by the adaptation
- * tests and by `npm run bench:adapt`.
+ * A provider and a patient, each a headless browser (Chromium unless asked
+ * otherwise) in its own network namespace (a test host behind real tc
+ * limits), in one visit through the server of `npm start` listening on the
+ * lab address. Used by the adaptation tests and by `npm run bench:adapt`.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, assertBrowserReady, recordPeerConnections, rtpStats, until, visitState, type PcWindow } from './browser.ts';
+import { launchBrowser, rtpStats, until, visitState, type BrowserName, type Evaluates, type TestBrowser, type TestPage, type PcWindow } from './browser.ts';
 import { createTestHost, ensureServerAddress, removeServerAddress, type TestHost } from './netns.ts';
 import { startServer, type RunningStack } from './stack.ts';
 
@@ -13,8 +12,8 @@ export interface Signal { type: string; at: number; participantId?: string; view
 
 export interface Side {
   host: TestHost;
-  browser: Browser;
-  page: Page;
+  browser: TestBrowser;
+  page: TestPage;
   participantId: string;
 }
 
@@ -26,36 +25,37 @@ export interface ImpairedVisit {
   close(): Promise<number | null>;
 }
 
-export async function startImpairedVisit(env: Record<string, string> = {}): Promise<ImpairedVisit> {
-  assertBrowserReady();
+export interface ImpairedVisitOptions {
+  provider?: BrowserName;
+  patient?: BrowserName;
+  /** Test host indices (netns.ts) of the provider and the patient; default from the process id. */
+  hostIndices?: [number, number];
+}
+
+export async function startImpairedVisit(env: Record<string, string> = {}, o: ImpairedVisitOptions = {}): Promise<ImpairedVisit> {
   const address = ensureServerAddress();
   const log: string[] = [];
   const hosts: TestHost[] = [];
-  const browsers: Browser[] = [];
+  const browsers: TestBrowser[] = [];
   let server: RunningStack | undefined;
   try {
     server = await startServer({ HOST: address, VISITWIRE_RTC_LISTEN_IP: address, VISITWIRE_WORKERS: '1', ...env });
     const res = await fetch(`${server.url}/api/demo/visits`, { method: 'POST' });
     const links = await res.json() as { providerUrl: string; patientUrl: string };
-    const open = async (name: string, link: string) => {
-      const host = createTestHost(name);
+    const open = async (name: string, link: string, kind: BrowserName, index: number | undefined) => {
+      const host = createTestHost(name, index);
       hosts.push(host);
       // The lab address is not localhost: let the page use the camera and WebRTC as on https.
-      const args = [...CHROMIUM_ARGS, `--unsafely-treat-insecure-origin-as-secure=${server!.url}`];
-      const browser = await chromium.launch({ executablePath: host.wrap(CHROMIUM), headless: true, args });
+      const browser = await launchBrowser(kind, { wrap: (bin, relayed) => (relayed ? host.wrapRelayed(bin) : host.wrap(bin)), secureOrigin: server!.url });
       browsers.push(browser);
       // Device pixels twice the CSS size: a remote tile of ~640 CSS px asks for the 720p layer.
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
-      await context.addInitScript(recordPeerConnections);
-      const page = await context.newPage();
-      page.on('pageerror', (e) => log.push(`${name} pageerror: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error') log.push(`${name}: ${m.text()}`); });
+      const page = await browser.newPage({ label: name, log, width: 1280, height: 800, deviceScaleFactor: 2 });
       await page.goto(`${server!.url}${link}`);
       const state = await until(`${name} joined`, async () => { const s = await visitState(page); return s.phase === 'joined' && s; });
       return { host, browser, page, participantId: state.participantId! };
     };
-    const provider = await open('prov', links.providerUrl);
-    const patient = await open('pat', links.patientUrl);
+    const provider = await open('prov', links.providerUrl, o.provider ?? 'chromium', o.hostIndices?.[0]);
+    const patient = await open('pat', links.patientUrl, o.patient ?? 'chromium', o.hostIndices?.[1]);
     await until('the patient in the waiting room', async () => (await visitState(provider.page)).waiting.length === 1);
     await provider.page.evaluate((id) => (window as unknown as PcWindow).visit.admit(id), patient.participantId);
     for (const side of [provider, patient]) {
@@ -82,17 +82,17 @@ export async function startImpairedVisit(env: Record<string, string> = {}): Prom
 }
 
 /** The one remote video a page receives. */
-export async function inboundVideo(page: Page): Promise<{ frameWidth: number; framesDecoded: number } | undefined> {
+export async function inboundVideo(page: Evaluates): Promise<{ frameWidth: number; framesDecoded: number } | undefined> {
   const v = (await rtpStats(page)).filter((s) => s.type === 'inbound-rtp' && s.kind === 'video' && (s.framesDecoded ?? 0) > 0);
   const best = v.sort((a, b) => (b.framesDecoded ?? 0) - (a.framesDecoded ?? 0))[0];
   return best && { frameWidth: best.frameWidth ?? 0, framesDecoded: best.framesDecoded ?? 0 };
 }
 
-export async function audioPacketsReceived(page: Page): Promise<number> {
+export async function audioPacketsReceived(page: Evaluates): Promise<number> {
   return (await rtpStats(page)).filter((s) => s.type === 'inbound-rtp' && s.kind === 'audio').reduce((n, s) => n + (s.packetsReceived ?? 0), 0);
 }
 
-export async function signals(page: Page, since = 0): Promise<Signal[]> {
+export async function signals(page: Evaluates, since = 0): Promise<Signal[]> {
   const state = await page.evaluate(() => (window as unknown as PcWindow & { visitState: { signals: Signal[] } }).visitState.signals);
   return state.filter((s) => s.at >= since);
 }

@@ -35,6 +35,6 @@ export class InProcessClient implements ParticipantLink {
   }
 
   disconnect(): void {
-    this.conn.participant?.close('disconnected');
+    if (this.conn.participant) this.visits.connectionLost(this.conn.participant, this);
   }
 }

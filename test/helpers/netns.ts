@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Test hosts behind real network limits: each host is a network namespace
@@ -11,6 +12,7 @@ import path from 'node:path';
  * addresses. Needs root, iproute2 and iptables (scripts/prepare.mjs --for-tests).
  */
 export const SERVER_ADDRESS = '198.18.255.1';
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +40,9 @@ export function ensureServerAddress(): string {
   return SERVER_ADDRESS;
 }
 
+/** Removes the lab address once no test host is left (tests from another checkout may still use it). */
 export function removeServerAddress(): void {
+  if (/ vwh\d+@/.test(sh('ip', ['-o', 'link', 'show']))) return;
   tryRun('ip', ['addr', 'del', `${SERVER_ADDRESS}/32`, 'dev', 'lo']);
 }
 
@@ -50,6 +54,11 @@ export interface TestHost {
   exec(cmd: string, args: string[]): string;
   /** A script that runs `binary` inside the namespace (for playwright's executablePath). */
   wrap(binary: string): string;
+  /**
+   * The same for a browser controlled over a TCP port (puppeteer's Firefox):
+   * the script also relays that port to this namespace (netns-browser.mjs).
+   */
+  wrapRelayed(binary: string): string;
   /** Rate limit of traffic towards the host (kbit/s); undefined removes it. */
   limitDownlink(kbit?: number): void;
   /** Rate limit of traffic the host sends (kbit/s); undefined removes it. */
@@ -61,9 +70,9 @@ export interface TestHost {
 
 let nextIndex = 1;
 
-export function createTestHost(label: string): TestHost {
+/** `index` (1-250) names the host and its subnet; give one to stay clear of tests run from another checkout. */
+export function createTestHost(label: string, index = (process.pid % 200) + nextIndex++): TestHost {
   ensureServerAddress();
-  const index = (process.pid % 200) + nextIndex++;
   const name = `vw-${label}-${index}`.slice(0, 15);
   const ns = name;
   const outer = `vwh${index}`;
@@ -96,6 +105,11 @@ export function createTestHost(label: string): TestHost {
     wrap(binary) {
       const file = path.join(dir, path.basename(binary));
       fs.writeFileSync(file, `#!/bin/sh\nexec nsenter --net=${nsPath} ${binary} "$@"\n`, { mode: 0o755 });
+      return file;
+    },
+    wrapRelayed(binary) {
+      const file = path.join(dir, `${path.basename(binary)}-relayed`);
+      fs.writeFileSync(file, `#!/bin/sh\nexec ${process.execPath} ${path.join(here, 'netns-browser.mjs')} ${nsPath} ${binary} "$@"\n`, { mode: 0o755 });
       return file;
     },
     limitDownlink: (kbit) => tbf(sh, outer, kbit),

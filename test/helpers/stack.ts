@@ -18,11 +18,19 @@ export interface RunningStack {
   stop(): Promise<number | null>;
 }
 
-/** Runs the server of `npm start` (`visitwire start`) on a free port, as a child process. */
-export async function startServer(env: Record<string, string> = {}): Promise<RunningStack> {
+/**
+ * Runs the server of `npm start` (`visitwire start`) on a free port, as a child process.
+ * Media listens on 127.0.0.1 unless `env` says otherwise; a variable given as
+ * undefined is removed, so `{ VISITWIRE_RTC_LISTEN_IP: undefined }` runs npm start's own default.
+ */
+export async function startServer(env: Record<string, string | undefined> = {}): Promise<RunningStack> {
+  const merged: Record<string, string | undefined> = {
+    ...process.env, PORT: '0', HOST: '127.0.0.1', VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn',
+    VISITWIRE_RTC_LISTEN_IP: '127.0.0.1', VISITWIRE_METRICS_ADDR: '127.0.0.1:0', ...env,
+  };
   const proc = spawn(process.execPath, [path.join(root, 'bin', 'visitwire.mjs'), 'start'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_RTC_PORT: '0', VISITWIRE_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', ...env },
+    env: Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
