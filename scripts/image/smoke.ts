@@ -40,6 +40,7 @@ const scrapeMs = Math.round((performance.now() - scrapeStarted) * 10) / 10;
 const m = parsePrometheus(text);
 if (m.get('visitwire_transports') !== 1) fail('E_IMAGE_METRICS', `visitwire_transports is ${m.get('visitwire_transports')}, not 1`);
 if ((await fetch(`${url}/metrics`)).status !== 404) fail('E_IMAGE_METRICS_PUBLIC', '/metrics answers on the public port');
+await ask('leave'); // an explicit leave: a dropped connection would hold its seat for the resume grace (VISITWIRE_RESUME_GRACE_MS)
 socket.close();
 
 const admin = await mintToken(secret, { visit: 'ops', user: 'admin-smoke', role: 'administrator' });
