@@ -13,12 +13,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { RedisRegistry } from '../common/registry/index.ts';
 import { mintToken } from '../common/tokens.ts';
 import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { routeTo } from '../loadtest/route.ts';
-import { request, spawnRole, type RoleProcess } from '../test/helpers/cluster.ts';
+import { deleteKeys, request, spawnRole, type RoleProcess } from '../test/helpers/cluster.ts';
 import { TEST_SECRET } from '../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: { visits: { type: 'string', default: '20' } } });
@@ -120,9 +119,6 @@ try {
   await Promise.allSettled(bots.map(({ bot }) => Promise.race([bot.leave(), sleep(3000)])));
   for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await registry.close();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await deleteKeys(REDIS_URL, PREFIX);
   await rm(tmp, { recursive: true, force: true });
 }

@@ -89,6 +89,8 @@ export class Participant {
     clearTimeout(this.graceTimer);
     const wasDetached = this.detached;
     this.outbox = undefined;
+    // Taken over from a connection the node still thought alive: that one is told it no longer holds the participant.
+    if (!wasDetached) this.currentLink.notify('removed', { reason: 'replaced' });
     this.currentLink = link;
     if (wasDetached) this.visit.participantReattached(this);
     return missed;

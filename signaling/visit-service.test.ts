@@ -134,6 +134,19 @@ describe('visit lifecycle on a real mediasoup worker', () => {
     expect(auditOf('visit-deny').filter((e) => e.action === 'leave').map((e) => e.target)).toEqual(['denied', 'left', 'left']);
   });
 
+  it('gives a transport new ICE parameters on restartIce, and refuses it for a transport of someone else', async () => {
+    const a = await joinWithMedia('visit-ice', 'dr-9', 'provider', 9000);
+    const b = client('visit-ice', 'n-9', 'nurse');
+    await b.request('join');
+    const before = [...visits.visit('visit-ice')!.participants.get(a.c.participantId!)!.media!.transports.values()][0]!;
+    const ufrag = before.iceParameters.usernameFragment;
+    const { iceParameters } = await a.c.request('restartIce', { transportId: before.id });
+    expect((iceParameters as { usernameFragment: string }).usernameFragment).not.toBe(ufrag);
+    await expect(b.request('restartIce', { transportId: before.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await b.request('leave');
+    await a.c.request('leave');
+  });
+
   it('seats exactly the cap when 20 join a visit capped at 10 at once', async () => {
     const joiners = Array.from({ length: 20 }, (_, i) => client('visit-cap', `u-${i}`, 'nurse'));
     const results = await Promise.allSettled(joiners.map((c) => c.request('join')));

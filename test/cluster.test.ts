@@ -4,11 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_HEARTBEAT_EXPIRY_MS, RedisRegistry } from '../common/registry/index.ts';
 import { mintToken, type MintOptions } from '../common/tokens.ts';
-import { CLI, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
+import { CLI, deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
 import { TEST_SECRET } from './helpers/stack.ts';
 
@@ -57,10 +56,7 @@ afterAll(async () => {
   for (const c of clients) c.close();
   for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await registry?.close();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await deleteKeys(REDIS_URL, PREFIX);
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

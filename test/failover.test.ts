@@ -16,13 +16,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRegistry } from '../common/registry/index.ts';
 import { mintToken } from '../common/tokens.ts';
-import { CHROMIUM, CHROMIUM_ARGS, assertBrowserReady, recordPeerConnections, rtpStats, sum, until } from './helpers/browser.ts';
-import { request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
+import { launchBrowser, rtpStats, until, type TestBrowser, type TestPage } from './helpers/browser.ts';
+import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { TEST_SECRET } from './helpers/stack.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -60,12 +58,12 @@ let registry: RedisRegistry;
 let routerUrl: string;
 let pages: http.Server;
 let pageUrl: string;
-let browser: Browser;
-let provider: Page;
-let patient: Page;
+let browser: TestBrowser;
+let provider: TestPage;
+let patient: TestPage;
 
 beforeAll(async () => {
-  assertBrowserReady();
+  browser = await launchBrowser('chromium');
   tmp = await mkdtemp(path.join(os.tmpdir(), 'visitwire-failover-'));
   const regionsFile = path.join(tmp, 'regions.json');
   await writeFile(regionsFile, JSON.stringify([{ id: 'us-east', lat: 38.95, lon: -77.45 }]));
@@ -85,14 +83,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  const open = async () => {
-    const context = await browser.newContext();
-    await context.addInitScript(recordPeerConnections);
-    return context.newPage();
-  };
-  [provider, patient] = [await open(), await open()];
-  for (const page of [provider, patient]) page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  [provider, patient] = [await browser.newPage({ label: 'provider' }), await browser.newPage({ label: 'patient' })];
 }, 90_000);
 
 afterAll(async () => {
@@ -100,15 +91,12 @@ afterAll(async () => {
   pages?.close();
   for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await registry?.close();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await deleteKeys(REDIS_URL, PREFIX);
   if (tmp) await rm(tmp, { recursive: true, force: true });
 }, 60_000);
 
 /** Inbound counters by stream (ssrc) on the page's live connections. */
-async function inbound(page: Page): Promise<Map<string, number>> {
+async function inbound(page: TestPage): Promise<Map<string, number>> {
   const counters = new Map<string, number>();
   for (const s of await rtpStats(page)) {
     if (s.type !== 'inbound-rtp') continue;
@@ -118,7 +106,7 @@ async function inbound(page: Page): Promise<Map<string, number>> {
 }
 
 /** Resolves, with the time, once some audio stream and some video stream of the page are growing. */
-async function mediaFlows(page: Page, label: string, timeoutMs: number): Promise<number> {
+async function mediaFlows(page: TestPage, label: string, timeoutMs: number): Promise<number> {
   return until(`${label}: inbound audio and video growing`, async () => {
     const before = await inbound(page);
     await new Promise((r) => setTimeout(r, 300));
@@ -129,7 +117,7 @@ async function mediaFlows(page: Page, label: string, timeoutMs: number): Promise
 }
 
 const nodeOfVisit = async () => (await registry.getVisitHome(VISIT))!;
-const stateOf = (page: Page) => page.evaluate(() => (window as any).visit?.connectionState as string | undefined);
+const stateOf = (page: TestPage) => page.evaluate(() => (window as any).visit?.connectionState as string | undefined);
 
 describe('a visit that outlives its node', () => {
   it('joins through the router; the provider admits the patient', async () => {

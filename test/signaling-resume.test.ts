@@ -5,9 +5,8 @@
  * flowing both ways, and the SDK must take the same participant back.
  */
 import net from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_ARGS, WAIT_MS, assertBrowserReady, grows, recordPeerConnections, rtpStats, sum, until, visitState } from './helpers/browser.ts';
+import { grows, launchBrowser, rtpStats, sum, until, visitState, type TestBrowser, type TestPage } from './helpers/browser.ts';
 import { startServer, type RunningStack } from './helpers/stack.ts';
 
 /** A TCP relay to `target` whose connections the test can cut, refusing new ones for a while. */
@@ -42,21 +41,15 @@ async function startRelay(target: URL): Promise<{ url: string; cut(ms: number): 
 describe('a signaling blip during a Chromium visit', () => {
   let server: RunningStack;
   let relay: Awaited<ReturnType<typeof startRelay>>;
-  let browser: Browser;
-  let provider: Page;
-  let patient: Page;
+  let browser: TestBrowser;
+  let provider: TestPage;
+  let patient: TestPage;
 
   beforeAll(async () => {
-    assertBrowserReady();
+    browser = await launchBrowser('chromium');
     server = await startServer();
     relay = await startRelay(new URL(server.url));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-    const open = async () => {
-      const context = await browser.newContext();
-      await context.addInitScript(recordPeerConnections);
-      return context.newPage();
-    };
-    [provider, patient] = [await open(), await open()];
+    [provider, patient] = [await browser.newPage({ label: 'provider' }), await browser.newPage({ label: 'patient' })];
   }, 90_000);
 
   afterAll(async () => {
@@ -69,13 +62,14 @@ describe('a signaling blip during a Chromium visit', () => {
     const visit = 'visit-blip';
     await provider.goto(`${relay.url}/visit?token=${await server.token({ visit, user: 'dr-blip', role: 'provider' })}`);
     await patient.goto(`${server.url}/visit?token=${await server.token({ visit, user: 'pt-blip', role: 'patient' })}`);
-    await provider.getByRole('button', { name: 'Admit', exact: true }).click({ timeout: WAIT_MS });
+    await until('the patient in the waiting room', async () => (await visitState(provider)).waiting.length === 1);
+    await provider.click('button[data-action="admit"]');
     for (const page of [provider, patient]) {
       await grows(page, 'before the blip', 'inbound-rtp', 'video', 'framesDecoded');
       await grows(page, 'before the blip', 'inbound-rtp', 'audio', 'packetsReceived');
     }
     const before = await visitState(provider);
-    const counters = async (page: Page) => {
+    const counters = async (page: TestPage) => {
       const stats = await rtpStats(page);
       return { frames: sum(stats, 'inbound-rtp', 'video', 'framesDecoded'), audio: sum(stats, 'inbound-rtp', 'audio', 'packetsReceived') };
     };
@@ -109,7 +103,7 @@ describe('a signaling blip during a Chromium visit', () => {
       await grows(page, 'after the blip', 'inbound-rtp', 'audio', 'packetsReceived');
     }
     // Signaling works again on the resumed participant: the provider mutes, the patient is told.
-    await provider.locator('#mute-audio').click();
+    await provider.click('#mute-audio');
     await until('the patient to see the provider muted', async () => Object.values((await visitState(patient)).participants)[0]?.audioPaused === true);
     console.log(`resumed ${resumedAt - cutAt} ms after the cut (3 s of it refused); frames decoded during the blip: provider +${during.provider.frames - atCut.provider.frames}, patient +${during.patient.frames - atCut.patient.frames}`);
   });

@@ -6,6 +6,7 @@
  */
 import type { types } from 'mediasoup';
 import type { ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, Role, ServerEventName, ServerEvents } from '../../signaling/protocol.ts';
+import { singleFlight } from '../../common/single-flight.ts';
 import type { Bot, BotOptions } from './bot-options.ts';
 import { BotError, botErrorOf } from './errors.ts';
 import { MediaGaps } from './media-gaps.ts';
@@ -47,7 +48,6 @@ class VisitBot implements Bot {
   private resumeGrant?: ResumeGrant;
   private resumeTimer?: NodeJS.Timeout;
   private failoverTimer?: NodeJS.Timeout;
-  private failingOver = false;
   private resumes = 0;
   private reroutes = 0;
   private migrations = 0;
@@ -235,15 +235,7 @@ class VisitBot implements Bot {
   }
 
   /** The node did not take the bot back: ask the router again, naming the node; go wherever it sends us. */
-  private async failover(): Promise<void> {
-    if (this.failingOver) return;
-    this.failingOver = true;
-    try {
-      await this.failoverLoop();
-    } finally {
-      this.failingOver = false;
-    }
-  }
+  private readonly failover = singleFlight(() => this.failoverLoop());
 
   private async failoverLoop(): Promise<void> {
     for (let attempt = 0; !this.leaving && (this.state === 'resuming' || (this.state === 'rejoining' && !this.sig.socket.connected)); attempt++) {

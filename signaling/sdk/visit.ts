@@ -1,4 +1,5 @@
 import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, ServerEventRecord, ServerEvents } from '../protocol.ts';
+import { singleFlight } from '../../common/single-flight.ts';
 import { TypedEmitter } from './emitter.ts';
 import { VisitError, toVisitError } from './errors.ts';
 import type { ConnectionState, InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
@@ -57,7 +58,6 @@ export class Visit extends TypedEmitter<VisitEvents> {
   private resumeGrant: ResumeGrant;
   private resumeTimer?: ReturnType<typeof setTimeout>;
   private failoverTimer?: ReturnType<typeof setTimeout>;
-  private failingOver = false;
   /** Server events wait here until the session that should see them is ready. */
   private inbox: (() => void)[] | null = [];
   private rejoinTimer?: ReturnType<typeof setTimeout>;
@@ -461,15 +461,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
    * elsewhere, join there with new media; while it says the node is fine, keep
    * resuming. Retries with jittered back-off until the rejoin timeout.
    */
-  private async failover(): Promise<void> {
-    if (this.failingOver) return;
-    this.failingOver = true;
-    try {
-      await this.failoverLoop();
-    } finally {
-      this.failingOver = false;
-    }
-  }
+  private readonly failover = singleFlight(() => this.failoverLoop());
 
   private async failoverLoop(): Promise<void> {
     for (let attempt = 0; this.state === 'resuming' || (this.state === 'rejoining' && !this.signal.connected); attempt++) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/visitwire.mjs');
 
@@ -46,4 +47,15 @@ export function request(url: string, o: { method?: string; headers?: Record<stri
     });
     req.on('timeout', () => req.destroy(new Error(`${url} timed out`))).on('error', reject).end();
   });
+}
+
+/** Removes every Redis key under a test's or benchmark's prefix. */
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
 }
