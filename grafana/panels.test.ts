@@ -4,10 +4,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../common/tokens.ts';
-import { CLI, spawnRole } from '../test/helpers/cluster.ts';
+import { CLI, deleteKeys, spawnRole } from '../test/helpers/cluster.ts';
 import { startPrometheus, type RunningPrometheus } from '../test/helpers/prometheus.ts';
 import { connectClient } from '../test/helpers/signaling-client.ts';
 import { TEST_SECRET } from '../test/helpers/stack.ts';
@@ -57,10 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await prometheus?.stop();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${PREFIX}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await deleteKeys(REDIS_URL, PREFIX);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
 });
 
