@@ -67,7 +67,7 @@ async function serve(kind: string): Promise<void> {
     registry, ...n, intervalMs: 1000, getLoad: () => n.load, isDraining: () => false,
   })));
   const geo = await createGeoLocator();
-  const handler = createEdgeRouter({ registry, regions: REGIONS, secret: SECRET, geo, trustProxy: ['127.0.0.1'], defaultRegion: 'us-east' });
+  const handler = createEdgeRouter({ registry, regions: REGIONS, keys: SECRET, geo, trustProxy: ['127.0.0.1'], defaultRegion: 'us-east' });
   const server = createServer({ keepAliveTimeout: 30_000 }, handler);
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
   process.on('disconnect', async () => {

@@ -3,6 +3,7 @@ import { configFromEnv } from '../common/config.ts';
 import { localRtcAddress } from '../common/local-address.ts';
 import { logger } from '../common/logger.ts';
 import { ROLES, type Role } from '../common/roles.ts';
+import { loadSigningKey } from '../common/key-set.ts';
 import { devSecret, mintToken } from '../common/tokens.ts';
 import { fail, parseOptions } from './args.ts';
 import { runDrain } from './drain.ts';
@@ -14,8 +15,8 @@ const USAGE = `usage: visitwire <command> [options]
 
 commands:
   start                  signaling, SFU and the demo in one process (PORT, HOST; see README)
-  token --visit V --user U --role R [--residency X] [--ttl SECONDS]
-                         print a visit token signed with VISITWIRE_SECRET
+  token --visit V --user U --role R [--residency X] [--ttl SECONDS] [--key-file PRIVATE.jwk.json]
+                         print a visit token signed with the private key (ES256/EdDSA, its kid), else VISITWIRE_SECRET
   node --region ID [--redis URL] [--port N] [--host H] [--public-url URL]
        [--announced-ip IP] [--node-id ID] [--max-visits N]
                          signaling and SFU as one regional node of a cluster (SIGTERM drains)
@@ -39,7 +40,7 @@ async function start(): Promise<void> {
   // The local demo guesses a media address every browser on this machine reaches; production (`visitwire node`) never guesses.
   const local = localRtcAddress(process.env, os.networkInterfaces());
   const media = local ? { ...config.media, listenIp: local.listenIp, announcedAddress: local.announcedAddress } : config.media;
-  const stack = await startStack({ ...config, media, secret, demo: config.demo ?? true });
+  const stack = await startStack({ ...config, media, secret, keys: secret, demo: config.demo ?? true });
   for (const note of local?.notes ?? []) process.stdout.write(`${note}\n`);
   process.stdout.write(`visitwire is running: open ${stack.url}/ for the demo\n`);
   process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
@@ -56,15 +57,16 @@ async function start(): Promise<void> {
 }
 
 async function token(args: string[]): Promise<void> {
-  const values = parseOptions(args, ['visit', 'user', 'role', 'residency', 'ttl']);
-  const secret = process.env.VISITWIRE_SECRET;
-  if (!secret) fail('VISITWIRE_SECRET is not set');
+  const values = parseOptions(args, ['visit', 'user', 'role', 'residency', 'ttl', 'key-file']);
+  const keyFile = values['key-file'];
+  const signer = keyFile ? await loadSigningKey(keyFile).catch((err: Error) => fail(`--key-file ${keyFile}: ${err.message}`)) : process.env.VISITWIRE_SECRET;
+  if (!signer) fail('VISITWIRE_SECRET is not set (or give --key-file)');
   if (!values.visit || !values.user || !values.role) fail('token needs --visit, --user and --role');
   if (!ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
   const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
   try {
-    process.stdout.write(`${await mintToken(secret, { visit: values.visit, user: values.user, role: values.role as Role, residency: values.residency, ttlSeconds: ttl })}\n`);
+    process.stdout.write(`${await mintToken(signer, { visit: values.visit, user: values.user, role: values.role as Role, residency: values.residency, ttlSeconds: ttl })}\n`);
   } catch (err) {
     fail(`invalid token options: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { verifyToken } from '../common/tokens.ts';
+import { verifyToken, type VerificationKeys } from '../common/tokens.ts';
 import { bearerToken, sendError, sendJson } from '../edge-router/http.ts';
 import type { MediaCensus } from '../sfu/media-census.ts';
 import type { NodePresence } from '../sfu/node-presence.ts';
@@ -13,7 +13,7 @@ const ENDPOINTS: Record<string, string> = { '/v1/admin/drain': 'POST', '/v1/admi
  * its media census: what participants own against what the workers hold), for an administrator's
  * visit token (`Authorization: Bearer`). Answers true when it took the request.
  */
-export function nodeAdminHandler(o: { secret: string; presence: NodePresence; logger: Logger; census: () => Promise<MediaCensus> }) {
+export function nodeAdminHandler(o: { keys: VerificationKeys; presence: NodePresence; logger: Logger; census: () => Promise<MediaCensus> }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = ENDPOINTS[path];
@@ -23,7 +23,7 @@ export function nodeAdminHandler(o: { secret: string; presence: NodePresence; lo
       return true;
     }
     try {
-      const claims = await verifyToken(o.secret, bearerToken(req));
+      const claims = await verifyToken(o.keys, bearerToken(req));
       if (claims.role !== 'administrator') throw new VisitwireError(ErrorCode.FORBIDDEN, 'node administration is for administrators');
       if (path === '/v1/admin/drain') {
         o.logger.warn({ userId: claims.sub, node: o.presence.nodeId }, 'drain requested');

@@ -8,7 +8,7 @@ import { startStack, type Stack } from './stack.ts';
 let stack: Stack;
 beforeAll(async () => {
   const config = configFromEnv({ ...process.env, PORT: '0', VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0' });
-  stack = await startStack({ ...config, secret: TEST_SECRET, nodeId: 'metrics-node', metricsAddr: '127.0.0.1:0' });
+  stack = await startStack({ ...config, keys: TEST_SECRET, nodeId: 'metrics-node', metricsAddr: '127.0.0.1:0' });
 });
 afterAll(async () => { await stack?.close(); });
 

@@ -8,6 +8,7 @@ import { parseRegions } from '../edge-router/regions.ts';
 import { fail, parseOptions } from './args.ts';
 import { httpUrlOption, portOption, positiveIntOption, redisUrlOption } from './option-values.ts';
 import { startStack } from './stack.ts';
+import { verificationKeys } from './verification-keys.ts';
 
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -21,7 +22,6 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export async function runNode(args: string[]): Promise<void> {
   const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout']);
   const config = configFromEnv();
-  const secret = config.secret ?? fail('VISITWIRE_SECRET is not set: a node checks visit tokens with it');
   const region = o.region ?? fail('node needs --region <id> (e.g. eu-west)');
   try {
     parseRegions([{ id: region, lat: 0, lon: 0 }], '--region');
@@ -37,9 +37,10 @@ export async function runNode(args: string[]): Promise<void> {
   const publicUrl = httpUrlOption('public-url', o['public-url']);
   const drainTimeoutMs = positiveIntOption('drain-timeout', o['drain-timeout'], config.drainTimeoutMs / 1000) * 1000;
 
+  const keys = await verificationKeys(config, 'a node', logger);
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, secret, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
+    ...config, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();

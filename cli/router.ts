@@ -10,6 +10,7 @@ import { loadRegionsFile } from '../edge-router/regions.ts';
 import { createEdgeRouter } from '../edge-router/server.ts';
 import { fail, parseOptions } from './args.ts';
 import { portOption, redisUrlOption } from './option-values.ts';
+import { verificationKeys } from './verification-keys.ts';
 
 const IceServersSchema = z.array(z.object({
   urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
@@ -21,7 +22,7 @@ const IceServersSchema = z.array(z.object({
 export async function runRouter(args: string[]): Promise<void> {
   const o = parseOptions(args, ['regions', 'redis', 'geoip', 'trust-proxy', 'port', 'host', 'default-region', 'ice-servers', 'sticky-km']);
   const config = configFromEnv();
-  const secret = config.secret ?? fail('VISITWIRE_SECRET is not set: the router checks visit tokens with it');
+  const keys = await verificationKeys(config, 'the router', logger);
   const regionsFile = o.regions ?? fail('router needs --regions FILE (JSON: [{ "id": "eu-west", "lat": 53.35, "lon": -6.26, "tags": ["eu"] }, ...])');
   const redisUrl = redisUrlOption(o.redis, config.redisUrl, 'router');
   const port = portOption(o.port, config.port);
@@ -35,7 +36,7 @@ export async function runRouter(args: string[]): Promise<void> {
   let handler: http.RequestListener;
   try {
     handler = createEdgeRouter({
-      registry, regions, secret, geo, logger, stickyKm,
+      registry, regions, keys, geo, logger, stickyKm,
       trustProxy: (o['trust-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       defaultRegion: o['default-region'] ?? regions[0]!.id,
       iceServers: parseIceServers(o['ice-servers']),

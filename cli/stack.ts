@@ -6,6 +6,7 @@ import type { Config } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
+import type { VerificationKeys } from '../common/tokens.ts';
 import { demoHandler } from '../demo/routes.ts';
 import { NodePresence } from '../sfu/node-presence.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
@@ -28,7 +29,8 @@ export interface Stack {
 }
 
 export interface StackOptions extends Config {
-  secret: string;
+  /** What visit tokens are verified with (the demo, when on, mints with `secret`). */
+  keys: VerificationKeys;
   nodeId?: string;
   /**
    * The cluster's registry. Without one the stack keeps an in-memory registry
@@ -44,6 +46,10 @@ export interface StackOptions extends Config {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+const missing = (why: string): never => {
+  throw new Error(why);
+};
 
 /** Signaling and SFU (and the demo, when asked) behind one HTTP server. */
 export async function startStack(config: StackOptions): Promise<Stack> {
@@ -66,9 +72,9 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
   const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message));
 
-  const handlers: Handler[] = [nodeAdminHandler({ secret: config.secret, presence: node, logger, census: () => visits.census() })];
-  if (!config.registry) handlers.push(localEdgeRouter({ registry, secret: config.secret, logger }));
-  if (config.demo) handlers.push(demoHandler(config.secret));
+  const handlers: Handler[] = [nodeAdminHandler({ keys: config.keys, presence: node, logger, census: () => visits.census() })];
+  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, logger }));
+  if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET')));
   const server = http.createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -88,7 +94,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     }
   }
 
-  const io = attachSignaling(server, { secret: config.secret, visits, logger });
+  const io = attachSignaling(server, { keys: config.keys, visits, logger });
   metricGroup.gauge('visitwire_signaling_connections', 'Open signaling (socket.io) connections', () => io.engine.clientsCount);
   io.on('connection', () => connectionsOpened.inc());
   await new Promise<void>((resolve, reject) => {

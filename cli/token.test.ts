@@ -21,6 +21,7 @@ describe('visitwire token', () => {
     [['token', '--visit', 'v', '--user', 'u'], /needs --visit, --user and --role/],
     [['token', '--visit', 'v w', '--user', 'u', '--role', 'patient'], /invalid token options/],
     [['token', '--visit', 'v', '--user', 'u', '--role', 'patient', '--ttl', '-1'], /--ttl/],
+    [['token', '--visit', 'v', '--user', 'u', '--role', 'patient', '--key-file', '/nonexistent/private.jwk.json'], /--key-file/],
     [['launch'], /unknown command launch/],
   ])('exits 2 with a message for %j', (args, message) => {
     const r = run(args);

@@ -11,6 +11,7 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
   VISITWIRE_SECRET: z.string().min(16, 'VISITWIRE_SECRET must be at least 16 characters').optional(),
+  VISITWIRE_JWKS_FILE: z.string().min(1).optional(),
   VISITWIRE_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
   VISITWIRE_RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
@@ -46,6 +47,8 @@ export interface Config {
   port: number;
   host: string;
   secret?: string;
+  /** Public keys (JWKS file) tokens are verified against; when set, nodes and routers take only key-set tokens. */
+  jwksFile?: string;
   media: MediaConfig;
   maxParticipantsPerVisit: number;
   /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once. */
@@ -84,6 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     secret: e.VISITWIRE_SECRET,
+    jwksFile: e.VISITWIRE_JWKS_FILE,
     media: {
       workers: e.VISITWIRE_WORKERS,
       listenIp: e.VISITWIRE_RTC_LISTEN_IP,

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, VisitwireError } from './errors.ts';
 import { IdSchema } from './ids.ts';
+import { KEY_SET_ALGORITHMS, type KeySet, type SigningKey } from './key-set.ts';
 import { ROLES, type Role } from './roles.ts';
 
 
@@ -25,28 +26,40 @@ export interface MintOptions {
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
-/** Mints a visit token (HS256). Apps do this in their back end with the shared secret. */
-export async function mintToken(secret: string, o: MintOptions): Promise<string> {
+/** What tokens are verified with: the development secret (HS256) or a key set of public keys (ES256/EdDSA, by `kid`). */
+export type VerificationKeys = string | KeySet;
+
+/** Mints a visit token: HS256 with a secret, or ES256/EdDSA with a private key (its `kid` in the header). Apps do this in their back end. */
+export async function mintToken(signer: string | SigningKey, o: MintOptions): Promise<string> {
   IdSchema.parse(o.visit);
   IdSchema.parse(o.user);
   const claims: Record<string, unknown> = { visit: o.visit, role: o.role };
   if (o.residency) claims.residency = o.residency;
+  const header = typeof signer === 'string' ? { alg: 'HS256', typ: 'JWT' } : { alg: signer.alg, kid: signer.kid, typ: 'JWT' };
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setProtectedHeader(header)
     .setSubject(o.user)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + (o.ttlSeconds ?? 3600))
-    .sign(key(secret));
+    .sign(typeof signer === 'string' ? key(signer) : signer.key);
 }
 
 /** Verifies a visit token; throws VisitwireError UNAUTHORIZED or TOKEN_EXPIRED. */
-export async function verifyToken(secret: string, token: unknown): Promise<VisitClaims> {
+export async function verifyToken(keys: VerificationKeys, token: unknown): Promise<VisitClaims> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
     throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'missing visit token');
   }
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+    if (typeof keys === 'string') {
+      ({ payload } = await jwtVerify(token, key(keys), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+    } else {
+      const getKey = await keys.resolver();
+      ({ payload } = await jwtVerify(token, (header, t) => {
+        if (!header.kid) throw new Error('a key-set token needs a kid');
+        return getKey(header, t);
+      }, { algorithms: [...KEY_SET_ALGORITHMS], requiredClaims: ['exp', 'sub'] }));
+    }
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw new VisitwireError(ErrorCode.TOKEN_EXPIRED, 'visit token expired');
     throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'invalid visit token');

@@ -40,7 +40,7 @@ interface Router { url: string; registry: Registry }
 async function startRouter(o: { nodes?: NodeInfo[]; registry?: Registry } & Partial<EdgeRouterOptions> = {}): Promise<Router> {
   const registry = o.registry ?? new MemoryRegistry();
   for (const n of o.nodes ?? CLUSTER) await registry.heartbeat(n);
-  const handler = createEdgeRouter({ registry, regions: REGIONS, secret: SECRET, geo, trustProxy: ['127.0.0.1/32'], defaultRegion: 'us-east', iceServers: ICE, ...o });
+  const handler = createEdgeRouter({ registry, regions: REGIONS, keys: SECRET, geo, trustProxy: ['127.0.0.1/32'], defaultRegion: 'us-east', iceServers: ICE, ...o });
   const server: Server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => server.close(resolve)), () => registry.close());

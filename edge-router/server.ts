@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Registry } from '../common/registry/types.ts';
 import { IdSchema } from '../common/ids.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
-import { verifyToken } from '../common/tokens.ts';
+import { verifyToken, type VerificationKeys } from '../common/tokens.ts';
 import { clientAddress, parseTrustedProxies } from './client-address.ts';
 import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
@@ -21,8 +21,8 @@ export interface IceServer { urls: string | string[]; username?: string; credent
 export interface EdgeRouterOptions {
   registry: Registry;
   regions: Region[];
-  /** Secret the visit tokens are signed with. */
-  secret: string;
+  /** What visit tokens are verified with: the development secret or a key set. */
+  keys: VerificationKeys;
   geo: GeoLocator;
   /** CIDRs (or addresses) of proxies whose X-Forwarded-For is believed. */
   trustProxy: string[];
@@ -72,7 +72,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     const visits = url.searchParams.getAll('visit');
     const visit = IdSchema.safeParse(visits[0]);
     if (visits.length !== 1 || !visit.success) throw badRequest('query parameter "visit" must be one visit id (1-128 of A-Z a-z 0-9 _ . : @ -)');
-    const claims = await verifyToken(options.secret, bearerToken(req));
+    const claims = await verifyToken(options.keys, bearerToken(req));
     if (claims.visit !== visit.data) throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'visit token is for another visit');
     if (!MEDIA_ROLES.has(claims.role)) throw new VisitwireError(ErrorCode.FORBIDDEN, `role ${claims.role} does not join media`);
 
@@ -92,7 +92,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   }
 
   async function listRegions(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const claims = await verifyToken(options.secret, bearerToken(req));
+    const claims = await verifyToken(options.keys, bearerToken(req));
     if (claims.role !== 'administrator') throw new VisitwireError(ErrorCode.FORBIDDEN, 'regions are for administrators');
     const nodes = await registry.listNodes();
     sendJson(res, 200, regionsReport(regions, nodes, Date.now(), deps.policy.heartbeatMaxAgeMs));

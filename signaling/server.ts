@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import { ErrorCode, toErrorBody } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { verifyToken, type VisitClaims } from '../common/tokens.ts';
+import { verifyToken, type VerificationKeys, type VisitClaims } from '../common/tokens.ts';
 import { dispatch, isMessageName, type Connection } from './handlers.ts';
 import type { Ack } from './protocol.ts';
 import { connectionRefused, observeRequest } from './signaling-metrics.ts';
@@ -13,7 +13,7 @@ interface SocketState {
 }
 
 export interface SignalingOptions {
-  secret: string;
+  keys: VerificationKeys;
   visits: VisitService;
   logger: Logger;
   /** Socket.io path; the SDK uses the default. */
@@ -34,7 +34,7 @@ export function attachSignaling(http: HttpServer, o: SignalingOptions): SocketSe
   });
 
   io.use((socket, next) => {
-    verifyToken(o.secret, socket.handshake.auth?.token).then(
+    verifyToken(o.keys, socket.handshake.auth?.token).then(
       (claims) => {
         (socket.data as SocketState) = { claims };
         next();
