@@ -36,7 +36,7 @@ export async function runRouter(args: string[]): Promise<void> {
   let handler: http.RequestListener;
   try {
     handler = createEdgeRouter({
-      registry, regions, keys, geo, logger, stickyKm,
+      registry, regions, keys, geo, logger, stickyKm, allowedOrigins: config.allowedOrigins,
       trustProxy: (o['trust-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       defaultRegion: o['default-region'] ?? regions[0]!.id,
       iceServers: parseIceServers(o['ice-servers']),

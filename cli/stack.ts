@@ -73,8 +73,8 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message));
 
   const handlers: Handler[] = [nodeAdminHandler({ keys: config.keys, presence: node, logger, census: () => visits.census() })];
-  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, logger }));
-  if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET')));
+  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, allowedOrigins: config.allowedOrigins, logger }));
+  if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET'), config.allowedOrigins));
   const server = http.createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -94,7 +94,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     }
   }
 
-  const io = attachSignaling(server, { keys: config.keys, visits, logger });
+  const io = attachSignaling(server, { keys: config.keys, allowedOrigins: config.allowedOrigins, visits, logger });
   metricGroup.gauge('visitwire_signaling_connections', 'Open signaling (socket.io) connections', () => io.engine.clientsCount);
   io.on('connection', () => connectionsOpened.inc());
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { parseMetricsAddr } from './metrics-server.ts';
+import { parseAllowedOrigins, type AllowedOrigins } from './origins.ts';
 import { policyConfigFromEnv, type PolicyConfig } from '../sfu/policy/config.ts';
 
 /**
@@ -12,6 +13,7 @@ const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   VISITWIRE_SECRET: z.string().min(16, 'VISITWIRE_SECRET must be at least 16 characters').optional(),
   VISITWIRE_JWKS_FILE: z.string().min(1).optional(),
+  VISITWIRE_ALLOWED_ORIGINS: z.string().optional().refine((o) => validOrigins(o), 'must be * or comma-separated origins like https://clinic.example'),
   VISITWIRE_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
   VISITWIRE_RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
@@ -49,6 +51,8 @@ export interface Config {
   secret?: string;
   /** Public keys (JWKS file) tokens are verified against; when set, nodes and routers take only key-set tokens. */
   jwksFile?: string;
+  /** Browser origins that may use signaling, the router and the SDK bundle: '*' or a list. */
+  allowedOrigins: AllowedOrigins;
   media: MediaConfig;
   maxParticipantsPerVisit: number;
   /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once. */
@@ -65,6 +69,15 @@ export interface Config {
   redisPrefix: string;
   /** `host:port` of the Prometheus endpoint, never the public port; undefined: DEFAULT_METRICS_ADDR (loopback). */
   metricsAddr?: string;
+}
+
+function validOrigins(raw: string | undefined): boolean {
+  try {
+    parseAllowedOrigins(raw);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function validMetricsAddr(addr: string): boolean {
@@ -88,6 +101,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     secret: e.VISITWIRE_SECRET,
     jwksFile: e.VISITWIRE_JWKS_FILE,
+    allowedOrigins: parseAllowedOrigins(e.VISITWIRE_ALLOWED_ORIGINS),
     media: {
       workers: e.VISITWIRE_WORKERS,
       listenIp: e.VISITWIRE_RTC_LISTEN_IP,

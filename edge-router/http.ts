@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, toErrorBody, VisitwireError } from '../common/errors.ts';
 
-/** The browser SDK calls the router cross-origin with a bearer token. */
+/** The browser SDK calls the router cross-origin with a bearer token (Access-Control-Allow-Origin: per request, corsHeaders). */
 export const CORS_HEADERS = {
-  'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, OPTIONS',
   'Access-Control-Allow-Headers': 'Authorization, Content-Type',
   'Access-Control-Max-Age': '600',

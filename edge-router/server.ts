@@ -9,6 +9,7 @@ import { clientAddress, parseTrustedProxies } from './client-address.ts';
 import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
 import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
+import { corsHeaders, originAllowed, type AllowedOrigins } from '../common/origins.ts';
 import { parseRegions, type Region } from './regions.ts';
 import { checkReportedFailure } from './reported-failure.ts';
 import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
@@ -29,6 +30,8 @@ export interface EdgeRouterOptions {
   /** Region used when the client's location is unknown. */
   defaultRegion: string;
   iceServers?: IceServer[];
+  /** Browser origins answered with CORS headers; a request from another is refused FORBIDDEN. Default '*'. */
+  allowedOrigins?: AllowedOrigins;
   /** The visit's home node is preferred within this distance of the client; default DEFAULT_STICKY_KM. */
   stickyKm?: number;
   /** Lifetime of a visit's home claim, refreshed on every route; default 4 h. */
@@ -53,6 +56,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   }
   const trusted = parseTrustedProxies(options.trustProxy);
   const iceServers = options.iceServers ?? [];
+  const allowedOrigins = options.allowedOrigins ?? '*';
   const registry = timedRegistry(options.registry);
   const deps: RouteVisitDeps = {
     registry,
@@ -99,6 +103,8 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<RouteOutcome | void> {
+    for (const [name, value] of Object.entries(corsHeaders(allowedOrigins, req.headers.origin))) res.setHeader(name, value);
+    if (!originAllowed(allowedOrigins, req.headers.origin)) throw new VisitwireError(ErrorCode.FORBIDDEN, 'this origin may not use the router (VISITWIRE_ALLOWED_ORIGINS)');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, CORS_HEADERS).end();
       return;

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import { ErrorCode, toErrorBody } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { originAllowed, type AllowedOrigins } from '../common/origins.ts';
 import { verifyToken, type VerificationKeys, type VisitClaims } from '../common/tokens.ts';
 import { dispatch, isMessageName, type Connection } from './handlers.ts';
 import type { Ack } from './protocol.ts';
@@ -16,6 +17,8 @@ export interface SignalingOptions {
   keys: VerificationKeys;
   visits: VisitService;
   logger: Logger;
+  /** Browser origins that may connect; a connection from another is refused (HTTP 403). */
+  allowedOrigins: AllowedOrigins;
   /** Socket.io path; the SDK uses the default. */
   path?: string;
 }
@@ -30,7 +33,8 @@ export function attachSignaling(http: HttpServer, o: SignalingOptions): SocketSe
     path: o.path ?? '/socket.io',
     serveClient: false,
     maxHttpBufferSize: 1024 * 1024,
-    cors: { origin: true },
+    cors: { origin: o.allowedOrigins === '*' ? true : [...o.allowedOrigins] },
+    allowRequest: (req, callback) => callback(null, originAllowed(o.allowedOrigins, req.headers.origin)),
   });
 
   io.use((socket, next) => {
