@@ -40,7 +40,7 @@ export async function runNode(args: string[]): Promise<void> {
   const keys = await verificationKeys(config, 'a node', logger);
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
+    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();

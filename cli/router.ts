@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { configFromEnv } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
+import { createRateLimits } from '../common/rate-limits.ts';
 import { createRegistry } from '../common/registry/index.ts';
 import { createGeoLocator } from '../edge-router/geo.ts';
 import { loadRegionsFile } from '../edge-router/regions.ts';
@@ -32,11 +33,12 @@ export async function runRouter(args: string[]): Promise<void> {
   if (stickyKm !== undefined && !(stickyKm >= 0)) fail(`--sticky-km must be a distance in km, not "${o['sticky-km']}"`);
   const geo = await createGeoLocator({ mmdbPath: o.geoip }).catch((err: Error) => fail(`--geoip ${o.geoip}: ${err.message}`));
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
+  const limits = createRateLimits({ settings: config.rateLimits, redisUrl, prefix: config.redisPrefix, logger });
 
   let handler: http.RequestListener;
   try {
     handler = createEdgeRouter({
-      registry, regions, keys, geo, logger, stickyKm, allowedOrigins: config.allowedOrigins,
+      registry, regions, keys, geo, logger, stickyKm, allowedOrigins: config.allowedOrigins, limits,
       trustProxy: (o['trust-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       defaultRegion: o['default-region'] ?? regions[0]!.id,
       iceServers: parseIceServers(o['ice-servers']),
@@ -61,7 +63,7 @@ export async function runRouter(args: string[]): Promise<void> {
     logger.info({ signal }, 'router stopping');
     server.close();
     server.closeAllConnections();
-    registry.close().finally(() => process.exit(0));
+    Promise.all([registry.close(), limits.close()]).finally(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -5,6 +5,7 @@ import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
+import { createRateLimits } from '../common/rate-limits.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import type { VerificationKeys } from '../common/tokens.ts';
 import { demoHandler } from '../demo/routes.ts';
@@ -72,8 +73,10 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
   const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message));
 
+  // Counted in the cluster's Redis when there is a cluster, so that limits hold across nodes.
+  const limits = createRateLimits({ settings: config.rateLimits, redisUrl: config.registry ? config.redisUrl : undefined, prefix: config.redisPrefix, logger });
   const handlers: Handler[] = [nodeAdminHandler({ keys: config.keys, presence: node, logger, census: () => visits.census() })];
-  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, allowedOrigins: config.allowedOrigins, logger }));
+  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, allowedOrigins: config.allowedOrigins, limits, logger }));
   if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET'), config.allowedOrigins));
   const server = http.createServer((req, res) => void route(req, res));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -94,7 +97,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     }
   }
 
-  const io = attachSignaling(server, { keys: config.keys, allowedOrigins: config.allowedOrigins, visits, logger });
+  const io = attachSignaling(server, { keys: config.keys, allowedOrigins: config.allowedOrigins, limits, visits, logger });
   metricGroup.gauge('visitwire_signaling_connections', 'Open signaling (socket.io) connections', () => io.engine.clientsCount);
   io.on('connection', () => connectionsOpened.inc());
   await new Promise<void>((resolve, reject) => {
@@ -117,6 +120,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
       audit.close();
       await metricsServer.close();
       metricGroup.remove();
+      await limits.close();
       if (!config.registry) await registry.close();
     },
   };

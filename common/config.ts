@@ -2,6 +2,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { parseMetricsAddr } from './metrics-server.ts';
 import { parseAllowedOrigins, type AllowedOrigins } from './origins.ts';
+import type { RateLimitSettings } from './rate-limits.ts';
 import { policyConfigFromEnv, type PolicyConfig } from '../sfu/policy/config.ts';
 
 /**
@@ -14,6 +15,9 @@ const EnvSchema = z.object({
   VISITWIRE_SECRET: z.string().min(16, 'VISITWIRE_SECRET must be at least 16 characters').optional(),
   VISITWIRE_JWKS_FILE: z.string().min(1).optional(),
   VISITWIRE_ALLOWED_ORIGINS: z.string().optional().refine((o) => validOrigins(o), 'must be * or comma-separated origins like https://clinic.example'),
+  VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+  VISITWIRE_LIMIT_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(100),
+  VISITWIRE_LIMIT_ROUTES_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   VISITWIRE_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
   VISITWIRE_RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
@@ -53,6 +57,8 @@ export interface Config {
   jwksFile?: string;
   /** Browser origins that may use signaling, the router and the SDK bundle: '*' or a list. */
   allowedOrigins: AllowedOrigins;
+  /** Per-address and per-connection rate limits (in Redis when a cluster runs). */
+  rateLimits: RateLimitSettings;
   media: MediaConfig;
   maxParticipantsPerVisit: number;
   /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once. */
@@ -102,6 +108,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     secret: e.VISITWIRE_SECRET,
     jwksFile: e.VISITWIRE_JWKS_FILE,
     allowedOrigins: parseAllowedOrigins(e.VISITWIRE_ALLOWED_ORIGINS),
+    rateLimits: {
+      connectionsPerMinute: e.VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE,
+      messagesPerSecond: e.VISITWIRE_LIMIT_MESSAGES_PER_SECOND,
+      routesPerMinute: e.VISITWIRE_LIMIT_ROUTES_PER_MINUTE,
+    },
     media: {
       workers: e.VISITWIRE_WORKERS,
       listenIp: e.VISITWIRE_RTC_LISTEN_IP,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, toErrorBody, VisitwireError } from '../common/errors.ts';
+import { LimitExceededError } from '../common/rate-limits.ts';
 
 /** The browser SDK calls the router cross-origin with a bearer token (Access-Control-Allow-Origin: per request, corsHeaders). */
 export const CORS_HEADERS = {
@@ -13,6 +14,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   UNAUTHORIZED: 401,
   TOKEN_EXPIRED: 401,
   FORBIDDEN: 403,
+  LIMIT_EXCEEDED: 429,
   NOT_FOUND: 404,
   UNAVAILABLE: 503,
   TIMEOUT: 503,
@@ -34,7 +36,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendError(res: ServerResponse, err: unknown, status?: number): void {
   const body = toErrorBody(err);
   const code = status ?? STATUS_BY_CODE[body.code] ?? 500;
-  sendJson(res, code, { error: body }, code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+  const headers: Record<string, string> = code === 401 ? { 'WWW-Authenticate': 'Bearer' } : {};
+  if (err instanceof LimitExceededError) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  sendJson(res, code, { error: body }, headers);
 }
 
 /** The token of `Authorization: Bearer <token>`, or undefined. */

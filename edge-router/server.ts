@@ -10,6 +10,7 @@ import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
 import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
 import { corsHeaders, originAllowed, type AllowedOrigins } from '../common/origins.ts';
+import type { RateLimits } from '../common/rate-limits.ts';
 import { parseRegions, type Region } from './regions.ts';
 import { checkReportedFailure } from './reported-failure.ts';
 import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
@@ -32,6 +33,8 @@ export interface EdgeRouterOptions {
   iceServers?: IceServer[];
   /** Browser origins answered with CORS headers; a request from another is refused FORBIDDEN. Default '*'. */
   allowedOrigins?: AllowedOrigins;
+  /** `/v1/route` requests per client address; over the limit: 429 with Retry-After. */
+  limits?: RateLimits;
   /** The visit's home node is preferred within this distance of the client; default DEFAULT_STICKY_KM. */
   stickyKm?: number;
   /** Lifetime of a visit's home claim, refreshed on every route; default 4 h. */
@@ -75,6 +78,8 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<RouteOutcome> {
     const visits = url.searchParams.getAll('visit');
     const visit = IdSchema.safeParse(visits[0]);
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
+    await options.limits?.take('route', address ?? 'unknown');
     if (visits.length !== 1 || !visit.success) throw badRequest('query parameter "visit" must be one visit id (1-128 of A-Z a-z 0-9 _ . : @ -)');
     const claims = await verifyToken(options.keys, bearerToken(req));
     if (claims.visit !== visit.data) throw new VisitwireError(ErrorCode.UNAUTHORIZED, 'visit token is for another visit');
@@ -85,7 +90,6 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     const gone = failed !== null && await checkReportedFailure(options.registry, failed);
     if (gone) options.logger?.info({ visit: visit.data, node: failed }, 'a client reported a node failed and it does not answer: routing around it');
 
-    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
     const location = address ? options.geo.lookup(address) : null;
     const selection = await routeVisit(deps, { visitId: visit.data, residency: claims.residency, client: location, exclude: gone ? failed : undefined });
     options.logger?.debug({ visit: visit.data, user: claims.sub, country: location?.country, selection: selection.ok ? selection.node.nodeId : null, reason: selection.reason }, 'route');

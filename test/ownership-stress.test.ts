@@ -32,7 +32,8 @@ const dtlsParameters = { role: 'client', fingerprints: [{ algorithm: 'sha-256', 
 
 beforeAll(async () => {
   // A short resume grace: dropped participants wait for a resume, then leave by the grace timer.
-  server = await startServer({ VISITWIRE_WORKERS: '1', VISITWIRE_MAX_PARTICIPANTS: '60', VISITWIRE_RESUME_GRACE_MS: '300' });
+  // 1,000 connections from one address on purpose: above the default connection rate limit.
+  server = await startServer({ VISITWIRE_WORKERS: '1', VISITWIRE_MAX_PARTICIPANTS: '60', VISITWIRE_RESUME_GRACE_MS: '300', VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE: '100000' });
   adminToken = await server.token({ visit: 'admin', user: 'admin-1', role: 'administrator' });
   host = await connectClient(server.url, await server.token({ visit: HOST_VISIT, user: 'dr-host', role: 'provider' }));
   expect((await host.request('join', {})).data.admission).toBe('admitted');
