@@ -5,23 +5,16 @@
  * provider's uplink. Needs root, iproute2 and iptables; without network
  * namespaces it fails with the reason (never skips).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rtpStats, sum, until, type Evaluates, type PcWindow } from './helpers/browser.ts';
-import { audioPacketsReceived, inboundVideo, signals, startImpairedVisit, type ImpairedVisit } from './helpers/impaired-visit.ts';
+import { impairedVisitForFile } from './helpers/impaired-visit-hooks.ts';
+import { audioPacketsReceived, inboundVideo, signals, type ImpairedVisit } from './helpers/impaired-visit.ts';
 
 let visit: ImpairedVisit;
 const SLOW = 40_000;
 
-beforeAll(async () => {
-  // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
-  visit = await startImpairedVisit({ VISITWIRE_UNUSED_LAYER_MS: '3000' });
-}, 120_000);
-
-afterAll(async () => {
-  const code = await visit?.close();
-  if (visit?.log.length) console.log(visit.log.slice(-20).join('\n'));
-  expect(code).toBe(0);
-}, 60_000);
+// Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
+impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000' }, {}, (v) => { visit = v; });
 
 const width = async (page: Evaluates) => (await inboundVideo(page))?.frameWidth ?? 0;
 

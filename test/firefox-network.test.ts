@@ -6,23 +6,16 @@
  * uplink fallback runs on the stats every browser has. Needs root, iproute2
  * and iptables; without network namespaces it fails with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rtpStats, sum, until, type Evaluates, type PcWindow } from './helpers/browser.ts';
-import { audioPacketsReceived, inboundVideo, signals, startImpairedVisit, type ImpairedVisit } from './helpers/impaired-visit.ts';
+import { impairedVisitForFile } from './helpers/impaired-visit-hooks.ts';
+import { audioPacketsReceived, inboundVideo, signals, type ImpairedVisit } from './helpers/impaired-visit.ts';
 
 let visit: ImpairedVisit;
 const SLOW = 40_000;
 
-beforeAll(async () => {
-  // LOG_LEVEL info: the server logs the inputs behind each uplink decision, printed below.
-  visit = await startImpairedVisit({ VISITWIRE_UNUSED_LAYER_MS: '3000', LOG_LEVEL: 'info' }, { provider: 'chromium', patient: 'firefox', hostIndices: [20, 21] });
-}, 120_000);
-
-afterAll(async () => {
-  const code = await visit?.close();
-  if (visit?.log.length) console.log(visit.log.slice(-20).join('\n'));
-  expect(code).toBe(0);
-}, 60_000);
+// LOG_LEVEL info: the server logs the inputs behind each uplink decision, printed below.
+impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000', LOG_LEVEL: 'info' }, { provider: 'chromium', patient: 'firefox', hostIndices: [20, 21] }, (v) => { visit = v; });
 
 const width = async (page: Evaluates) => (await inboundVideo(page))?.frameWidth ?? 0;
 const framesAtProvider = async () => (await inboundVideo(visit.provider.page))?.framesDecoded ?? 0;
