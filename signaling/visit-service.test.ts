@@ -199,7 +199,7 @@ describe('visit lifecycle on a real mediasoup worker', () => {
     const died = new Promise((resolve) => respawning.once('workerDied', resolve));
     process.kill(respawning.all[0].worker.pid!, 'SIGKILL');
     await died;
-    const service = new VisitService({ pool: respawning, media, maxParticipantsPerVisit: 4, policy: DEFAULT_POLICY, audit, logger, nodeId: 'test', onVisitEnded: (id) => ended.push(id) });
+    const service = new VisitService({ pool: respawning, media, maxParticipantsPerVisit: 4, policy: DEFAULT_POLICY, audit, logger, nodeId: 'test', resumeGraceMs: 0, onVisitEnded: (id) => ended.push(id) });
     const c = new InProcessClient(service, claims('visit-nomedia', 'dr-8', 'provider'));
     await expect(c.request('join')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(service.visitCount).toBe(0);

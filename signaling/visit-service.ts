@@ -28,15 +28,14 @@ export interface VisitServiceOptions {
   policy: PolicyConfig;
   /** Where admissions are remembered (the cluster registry), so that a patient admitted once is let back in on any node; default in memory. */
   admissions?: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
-  /** How long a participant whose connection dropped keeps its media and may resume; default 20 s, 0 = leave at once. */
-  resumeGraceMs?: number;
+  /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once (default in common/config.ts). */
+  resumeGraceMs: number;
   /** While true, joins of visits this node does not hold are refused (UNAVAILABLE). */
   isDraining?: () => boolean;
   /** The visit's last participant left, or its media was lost: the node no longer holds it. Called once per visit. */
   onVisitEnded?: (visitId: string) => void;
 }
 
-const DEFAULT_RESUME_GRACE_MS = 20_000;
 /** A patient admitted once is let straight back in on rejoin (reconnect, node or worker failover) for this long. */
 const READMIT_MS = 4 * 3600_000;
 
@@ -162,11 +161,7 @@ export class VisitService {
 
   /** What a dropped connection does to its participant: the grace starts (or it leaves when there is none). */
   connectionLost(participant: Participant, link: ParticipantLink): void {
-    participant.connectionLost(link, this.graceMs);
-  }
-
-  private get graceMs(): number {
-    return this.o.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    participant.connectionLost(link, this.o.resumeGraceMs);
   }
 
   /** A new resume credential for `p`; the previous one stops working. */
@@ -174,7 +169,7 @@ export class VisitService {
     if (p.credential) this.resumable.delete(p.credential);
     p.credential = randomBytes(24).toString('base64url');
     this.resumable.set(p.credential, p);
-    return { credential: p.credential, graceMs: this.graceMs };
+    return { credential: p.credential, graceMs: this.o.resumeGraceMs };
   }
 
   /** The node drains: asks every joined participant to move to another node; returns the visits. */
