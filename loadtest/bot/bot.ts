@@ -6,7 +6,7 @@
  */
 import type { types } from 'mediasoup';
 import type { ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, Role, ServerEventName, ServerEvents } from '../../signaling/protocol.ts';
-import { singleFlight } from '../../common/single-flight.ts';
+import { FAILOVER_AFTER_MS, MAKE_BEFORE_BREAK_MS, MIGRATE_ATTEMPTS, backOff, singleFlight } from '../../common/reconnect.ts';
 import type { Bot, BotOptions } from './bot-options.ts';
 import { BotError, botErrorOf } from './errors.ts';
 import { MediaGaps } from './media-gaps.ts';
@@ -32,11 +32,6 @@ export async function connectBot(options: BotOptions): Promise<Bot> {
   }
 }
 
-/** With a router: a node that has not taken the bot back after this long is reported to the router. */
-const FAILOVER_AFTER_MS = 3000;
-/** While migrating, the old node's media runs at most this long after the new one is up. */
-const MAKE_BEFORE_BREAK_MS = 10_000;
-const backOff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2)));
 
 class VisitBot implements Bot {
   participantId = '';
@@ -259,7 +254,7 @@ class VisitBot implements Bot {
   private async migrate(): Promise<void> {
     if (!this.o.route || this.state !== 'joined') return;
     this.state = 'migrating';
-    for (let attempt = 0; attempt < 5 && !this.leaving; attempt++) {
+    for (let attempt = 0; attempt < MIGRATE_ATTEMPTS && !this.leaving; attempt++) {
       try {
         const route = await this.o.route();
         if (route.nodeId !== this.nodeId) {
@@ -297,8 +292,12 @@ class VisitBot implements Bot {
     } catch (err) {
       await this.closeMedia();
       this.sig.close();
-      if (makeBeforeBreak) Object.assign(this, { sig: old.sig, url: old.url, nodeId: old.nodeId, publisher: old.publisher, subscriber: old.subscriber, state: 'joined', admitted: true });
-      else {
+      if (makeBeforeBreak) {
+        // Still on the old node, whose media never stopped.
+        ({ sig: this.sig, url: this.url, nodeId: this.nodeId, publisher: this.publisher, subscriber: this.subscriber } = old);
+        this.state = 'joined';
+        this.admitted = true;
+      } else {
         this.state = 'rejoining';
         this.sig = this.signaling(old.url); // a fresh connection to the old node, for the retries
       }

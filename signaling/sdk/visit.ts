@@ -1,5 +1,5 @@
 import type { Admission, ClientMessage, ClientMessageName, ClientReplies, ParticipantInfo, ProducerInfo, ResumeGrant, ServerEventRecord, ServerEvents } from '../protocol.ts';
-import { singleFlight } from '../../common/single-flight.ts';
+import { FAILOVER_AFTER_MS, MAKE_BEFORE_BREAK_MS, MIGRATE_ATTEMPTS, backOff, singleFlight } from '../../common/reconnect.ts';
 import { TypedEmitter } from './emitter.ts';
 import { VisitError, toVisitError } from './errors.ts';
 import type { ConnectionState, InterruptReason, MediaKind, RemoteTrack, VisitEvents } from './events.ts';
@@ -25,14 +25,6 @@ export interface LocalTracks {
 }
 
 const KINDS: MediaKind[] = ['audio', 'video'];
-/** With a router: a node that has not taken us back after this long (or refuses connections) is reported to the router. */
-const FAILOVER_AFTER_MS = 3000;
-/** While migrating, the old node's media runs at most this long after the new session is up. */
-const MAKE_BEFORE_BREAK_MS = 10_000;
-const MIGRATE_ATTEMPTS = 5;
-
-/** Jittered exponential back-off: 250 ms, 500 ms, ... up to 4 s, each between half and all of it. */
-const backOff = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000) * (0.5 + Math.random() / 2)));
 /** How often the publisher reports its uplink to the SFU. */
 const SENDER_STATS_MS = 2000;
 type Size = { width: number; height: number };
@@ -522,11 +514,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
       return;
     }
     const old = { signal: this.signal, session: this.session, migrating: this.state === 'migrating' };
-    const firstTrack = new Promise<void>((resolve) => {
-      const done = () => { this.off('track', done); resolve(); };
-      this.on('track', done);
-      setTimeout(done, MAKE_BEFORE_BREAK_MS);
-    });
+    const firstTrack = old.migrating ? this.nextTrack(MAKE_BEFORE_BREAK_MS) : undefined;
     this.signal = signal;
     this.nodeId = route.nodeId;
     this.self = reply.self;
@@ -544,9 +532,22 @@ export class Visit extends TypedEmitter<VisitEvents> {
       return;
     }
     await firstTrack;
-    for (const c of old.session.close()) if (!this.session.consumers.has(c.remote.producerId)) this.emit('trackEnded', c.remote);
+    for (const c of old.session.close()) this.emit('trackEnded', c.remote);
     await old.signal.request('leave', {}).catch(() => undefined);
     old.signal.close();
+  }
+
+  /** Resolves at the next `track` event, or after `timeoutMs`. */
+  private nextTrack(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('track', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('track', done);
+    });
   }
 
   private async resume(): Promise<void> {
