@@ -80,7 +80,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   /** The live worker with the fewest routers. */
-  pick(): WorkerSlot | undefined {
+  private pick(): WorkerSlot | undefined {
     return this.all.sort((a, b) => a.routers.size - b.routers.size)[0];
   }
 
