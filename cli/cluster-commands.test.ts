@@ -31,6 +31,8 @@ describe('visitwire node, router and drain refuse bad options with exit 2 and a 
     [['router', '--regions', regions, ...redis, '--trust-proxy', '10.0.0.0/99'], /prefix length must be 0-32/],
     [['router', '--regions', regions, ...redis, '--ice-servers', '[{"url":"stun:x"}]'], /--ice-servers/],
     [['drain', 'http://127.0.0.1:9'], /needs an administrator token/],
+    [['node', '--region', 'eu-west', ...redis, '--turn-urls', 'stun:x:3478'], /--turn-urls: "stun:x:3478" is not a TURN URL/],
+    [['router', '--regions', regions, ...redis, '--turn-urls', 'turns:turn.example:443?transport=tcp'], /--turn-urls needs VISITWIRE_TURN_SECRET/],
   ])('%j', async (args, message, env) => {
     const r = await run(args, env);
     expect(r.stderr).toMatch(message);

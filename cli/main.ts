@@ -18,10 +18,10 @@ commands:
   token --visit V --user U --role R [--residency X] [--ttl SECONDS] [--key-file PRIVATE.jwk.json]
                          print a visit token signed with the private key (ES256/EdDSA, its kid), else VISITWIRE_SECRET
   node --region ID [--redis URL] [--port N] [--host H] [--public-url URL]
-       [--announced-ip IP] [--node-id ID] [--max-visits N]
+       [--announced-ip IP] [--node-id ID] [--max-visits N] [--turn-urls URL,...]
                          signaling and SFU as one regional node of a cluster (SIGTERM drains)
   router --regions FILE [--redis URL] [--geoip FILE.mmdb] [--trust-proxy CIDR,...]
-         [--port N] [--host H] [--default-region ID] [--ice-servers JSON] [--sticky-km KM]
+         [--port N] [--host H] [--default-region ID] [--ice-servers JSON] [--sticky-km KM] [--turn-urls URL,...]
                          the edge router: GET /v1/route, GET /v1/regions
   drain <nodeId|nodeUrl> [--redis URL] --token ADMIN_TOKEN
                          drain a node: it takes no new visits and exits when its visits end

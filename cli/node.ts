@@ -6,7 +6,7 @@ import { createRegistry } from '../common/registry/index.ts';
 import { IdSchema } from '../common/ids.ts';
 import { parseRegions } from '../edge-router/regions.ts';
 import { fail, parseOptions } from './args.ts';
-import { httpUrlOption, portOption, positiveIntOption, redisUrlOption } from './option-values.ts';
+import { httpUrlOption, portOption, positiveIntOption, redisUrlOption, turnOption } from './option-values.ts';
 import { startStack } from './stack.ts';
 import { verificationKeys } from './verification-keys.ts';
 
@@ -20,7 +20,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * whoever is left). A second signal exits at once.
  */
 export async function runNode(args: string[]): Promise<void> {
-  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout']);
+  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout', 'turn-urls']);
   const config = configFromEnv();
   const region = o.region ?? fail('node needs --region <id> (e.g. eu-west)');
   try {
@@ -37,10 +37,11 @@ export async function runNode(args: string[]): Promise<void> {
   const publicUrl = httpUrlOption('public-url', o['public-url']);
   const drainTimeoutMs = positiveIntOption('drain-timeout', o['drain-timeout'], config.drainTimeoutMs / 1000) * 1000;
 
+  const turn = turnOption(o['turn-urls'], config.turn);
   const keys = await verificationKeys(config, 'a node', logger);
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
+    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs, turn,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();

@@ -1,3 +1,4 @@
+import { parseTurnUrls, type TurnSettings } from '../common/turn-credentials.ts';
 import { fail } from './args.ts';
 
 /** A port from an option, else the fallback (from the environment). */
@@ -27,4 +28,21 @@ export function httpUrlOption(name: string, raw: string | undefined): string | u
   if (raw === undefined) return undefined;
   if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) fail(`--${name} must be an http:// or https:// URL, not "${raw}"`);
   return raw.replace(/\/+$/, '');
+}
+
+/**
+ * `--turn-urls` (comma-separated), else VISITWIRE_TURN_URLS, with the secret
+ * from VISITWIRE_TURN_SECRET only (a secret on a command line shows in `ps`).
+ */
+export function turnOption(raw: string | undefined, fromEnv: TurnSettings | undefined): TurnSettings | undefined {
+  if (raw === undefined) return fromEnv;
+  let urls: string[];
+  try {
+    urls = parseTurnUrls(raw);
+  } catch (err) {
+    return fail(`--turn-urls: ${(err as Error).message}`);
+  }
+  const secret = fromEnv?.secret ?? process.env.VISITWIRE_TURN_SECRET;
+  if (!secret) fail('--turn-urls needs VISITWIRE_TURN_SECRET (coturn static-auth-secret) in the environment');
+  return { urls, secret };
 }

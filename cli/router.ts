@@ -1,7 +1,8 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { configFromEnv } from '../common/config.ts';
+import { createHttpServer } from '../common/http-server.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
 import { createRateLimits } from '../common/rate-limits.ts';
@@ -10,7 +11,7 @@ import { createGeoLocator } from '../edge-router/geo.ts';
 import { loadRegionsFile } from '../edge-router/regions.ts';
 import { createEdgeRouter } from '../edge-router/server.ts';
 import { fail, parseOptions } from './args.ts';
-import { portOption, redisUrlOption } from './option-values.ts';
+import { portOption, redisUrlOption, turnOption } from './option-values.ts';
 import { verificationKeys } from './verification-keys.ts';
 
 const IceServersSchema = z.array(z.object({
@@ -21,7 +22,7 @@ const IceServersSchema = z.array(z.object({
 
 /** `visitwire router`: the edge router's HTTP API on its own port. */
 export async function runRouter(args: string[]): Promise<void> {
-  const o = parseOptions(args, ['regions', 'redis', 'geoip', 'trust-proxy', 'port', 'host', 'default-region', 'ice-servers', 'sticky-km']);
+  const o = parseOptions(args, ['regions', 'redis', 'geoip', 'trust-proxy', 'port', 'host', 'default-region', 'ice-servers', 'sticky-km', 'turn-urls']);
   const config = configFromEnv();
   const keys = await verificationKeys(config, 'the router', logger);
   const regionsFile = o.regions ?? fail('router needs --regions FILE (JSON: [{ "id": "eu-west", "lat": 53.35, "lon": -6.26, "tags": ["eu"] }, ...])');
@@ -42,6 +43,7 @@ export async function runRouter(args: string[]): Promise<void> {
       trustProxy: (o['trust-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       defaultRegion: o['default-region'] ?? regions[0]!.id,
       iceServers: parseIceServers(o['ice-servers']),
+      turn: turnOption(o['turn-urls'], config.turn),
     });
   } catch (err) {
     fail((err as Error).message);
@@ -49,13 +51,19 @@ export async function runRouter(args: string[]): Promise<void> {
   await registry.listNodes().catch((err: Error) => fail(`cannot reach the registry at ${redisUrl}: ${err.message}`, 1));
 
   const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message)).catch((err: Error) => fail(err.message, 1));
-  const server = http.createServer(handler);
+  let created: ReturnType<typeof createHttpServer>;
+  try {
+    created = createHttpServer(config.tls, handler, (message) => logger.error(message));
+  } catch (err) {
+    fail((err as Error).message, 1);
+  }
+  const { server, scheme } = created;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
   const { port: actual } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+  const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${actual}`;
   process.stdout.write(`visitwire router is listening on ${url} (regions: ${regions.map((r) => r.id).join(', ')}; geoip: ${geo.source})\n`);
   process.stdout.write(`metrics for Prometheus: ${metricsServer.url}/metrics\n`);
 

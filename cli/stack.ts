@@ -1,13 +1,15 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
+import { createHttpServer } from '../common/http-server.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
 import { createRateLimits } from '../common/rate-limits.ts';
 import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import type { VerificationKeys } from '../common/tokens.ts';
+import { iceServersFor } from '../common/turn-credentials.ts';
 import { demoHandler } from '../demo/routes.ts';
 import { NodePresence } from '../sfu/node-presence.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
@@ -17,6 +19,7 @@ import { VisitService } from '../signaling/visit-service.ts';
 import { LOCAL_REGION, localEdgeRouter } from './local-router.ts';
 import { nodeAdminHandler } from './node-admin.ts';
 import { nodeMetrics } from './node-metrics.ts';
+import { sdkBundleHandler } from './sdk-bundle.ts';
 
 export interface Stack {
   url: string;
@@ -68,6 +71,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   });
   const visits = new VisitService({
     pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, resumeGraceMs: config.resumeGraceMs, admissions: registry, policy: config.policy, audit, logger, nodeId,
+    iceServers: (claims) => iceServersFor(config.turn, claims),
     isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
   });
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
@@ -76,9 +80,10 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   // Counted in the cluster's Redis when there is a cluster, so that limits hold across nodes.
   const limits = createRateLimits({ settings: config.rateLimits, redisUrl: config.registry ? config.redisUrl : undefined, prefix: config.redisPrefix, logger });
   const handlers: Handler[] = [nodeAdminHandler({ keys: config.keys, presence: node, logger, census: () => visits.census() })];
-  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, allowedOrigins: config.allowedOrigins, limits, logger }));
-  if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET'), config.allowedOrigins));
-  const server = http.createServer((req, res) => void route(req, res));
+  if (!config.registry) handlers.push(localEdgeRouter({ registry, keys: config.keys, allowedOrigins: config.allowedOrigins, limits, logger, turn: config.turn }));
+  handlers.push(sdkBundleHandler(config.allowedOrigins));
+  if (config.demo) handlers.push(demoHandler(config.secret ?? missing('the demo mints its tokens with VISITWIRE_SECRET')));
+  const { server, scheme, stopWatching } = createHttpServer(config.tls, (req, res) => void route(req, res), (message) => logger.error(message));
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0];
@@ -105,7 +110,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await node.start(visits, config.publicUrl ?? url);
   logger.info({ url, metrics: `${metricsServer.url}/metrics`, node: nodeId, workers: pool.size }, 'visitwire listening');
 
@@ -116,6 +121,7 @@ export async function startStack(config: StackOptions): Promise<Stack> {
       visits.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();
+      stopWatching();
       await pool.close();
       audit.close();
       await metricsServer.close();

@@ -19,4 +19,19 @@ describe('configuration from the environment', () => {
   it('names each bad variable', () => {
     expect(() => configFromEnv({ PORT: 'eighty', VISITWIRE_SECRET: 'short' })).toThrow(/PORT[\s\S]*VISITWIRE_SECRET: VISITWIRE_SECRET must be at least 16/);
   });
+
+  it('reads TURN and TLS settings', () => {
+    const c = configFromEnv({ VISITWIRE_TURN_URLS: 'turns:turn.example:443?transport=tcp,turn:turn.example:3478?transport=udp', VISITWIRE_TURN_SECRET: 'coturn-static-auth-secret',
+      VISITWIRE_TLS_CERT: 'cert.pem', VISITWIRE_TLS_KEY: 'key.pem' });
+    expect(c.turn).toEqual({ urls: ['turns:turn.example:443?transport=tcp', 'turn:turn.example:3478?transport=udp'], secret: 'coturn-static-auth-secret' });
+    expect(c.tls).toEqual({ certFile: 'cert.pem', keyFile: 'key.pem' });
+    expect(configFromEnv({})).toMatchObject({ turn: undefined, tls: undefined });
+  });
+
+  it('refuses half a TURN or TLS setting, a bad TURN URL and a short TURN secret', () => {
+    expect(() => configFromEnv({ VISITWIRE_TURN_URLS: 'turns:turn.example:443' })).toThrow(/VISITWIRE_TURN_URLS and VISITWIRE_TURN_SECRET go together/);
+    expect(() => configFromEnv({ VISITWIRE_TLS_KEY: 'key.pem' })).toThrow(/VISITWIRE_TLS_CERT and VISITWIRE_TLS_KEY go together/);
+    expect(() => configFromEnv({ VISITWIRE_TURN_URLS: 'stun:x:3478', VISITWIRE_TURN_SECRET: 'coturn-static-auth-secret' })).toThrow(/VISITWIRE_TURN_URLS: "stun:x:3478" is not a TURN URL/);
+    expect(() => configFromEnv({ VISITWIRE_TURN_URLS: 'turn:x', VISITWIRE_TURN_SECRET: 'short' })).toThrow(/VISITWIRE_TURN_SECRET must be at least 16/);
+  });
 });

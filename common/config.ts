@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseMetricsAddr } from './metrics-server.ts';
 import { parseAllowedOrigins, type AllowedOrigins } from './origins.ts';
 import type { RateLimitSettings } from './rate-limits.ts';
+import { parseTurnUrls, type TurnSettings } from './turn-credentials.ts';
 import { policyConfigFromEnv, type PolicyConfig } from '../sfu/policy/config.ts';
 
 /**
@@ -18,6 +19,10 @@ const EnvSchema = z.object({
   VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE: z.coerce.number().int().min(1).default(300),
   VISITWIRE_LIMIT_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(100),
   VISITWIRE_LIMIT_ROUTES_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  VISITWIRE_TURN_URLS: z.string().optional(),
+  VISITWIRE_TURN_SECRET: z.string().min(16, 'VISITWIRE_TURN_SECRET must be at least 16 characters (coturn static-auth-secret)').optional(),
+  VISITWIRE_TLS_CERT: z.string().min(1).optional(),
+  VISITWIRE_TLS_KEY: z.string().min(1).optional(),
   VISITWIRE_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
   VISITWIRE_RTC_LISTEN_IP: z.string().default('127.0.0.1'),
   VISITWIRE_ANNOUNCED_ADDRESS: z.string().optional(),
@@ -49,6 +54,11 @@ export interface MediaConfig {
   requestTimeoutMs: number;
 }
 
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -57,6 +67,10 @@ export interface Config {
   jwksFile?: string;
   /** Browser origins that may use signaling, the router and the SDK bundle: '*' or a list. */
   allowedOrigins: AllowedOrigins;
+  /** coturn (use-auth-secret) that clients get short-lived credentials for, in join and route answers. */
+  turn?: TurnSettings;
+  /** PEM certificate chain and key files: serve HTTPS and WSS (TLS 1.2 or later) instead of HTTP. */
+  tls?: TlsFiles;
   /** Per-address and per-connection rate limits (in Redis when a cluster runs). */
   rateLimits: RateLimitSettings;
   media: MediaConfig;
@@ -86,6 +100,16 @@ function validOrigins(raw: string | undefined): boolean {
   }
 }
 
+function turnUrlsProblem(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parseTurnUrls(raw);
+    return undefined;
+  } catch (err) {
+    return `  VISITWIRE_TURN_URLS: ${(err as Error).message}`;
+  }
+}
+
 function validMetricsAddr(addr: string): boolean {
   try {
     parseMetricsAddr(addr);
@@ -102,12 +126,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const problems = [turnUrlsProblem(e.VISITWIRE_TURN_URLS)].filter((p): p is string => p !== undefined);
+  if (Boolean(e.VISITWIRE_TURN_URLS) !== Boolean(e.VISITWIRE_TURN_SECRET)) problems.push('  VISITWIRE_TURN_URLS and VISITWIRE_TURN_SECRET go together: set both or neither');
+  if (Boolean(e.VISITWIRE_TLS_CERT) !== Boolean(e.VISITWIRE_TLS_KEY)) problems.push('  VISITWIRE_TLS_CERT and VISITWIRE_TLS_KEY go together: set both or neither');
+  if (problems.length) throw new Error(`invalid configuration:\n${problems.join('\n')}`);
   return {
     port: e.PORT,
     host: e.HOST,
     secret: e.VISITWIRE_SECRET,
     jwksFile: e.VISITWIRE_JWKS_FILE,
     allowedOrigins: parseAllowedOrigins(e.VISITWIRE_ALLOWED_ORIGINS),
+    turn: e.VISITWIRE_TURN_URLS && e.VISITWIRE_TURN_SECRET ? { urls: parseTurnUrls(e.VISITWIRE_TURN_URLS), secret: e.VISITWIRE_TURN_SECRET } : undefined,
+    tls: e.VISITWIRE_TLS_CERT && e.VISITWIRE_TLS_KEY ? { certFile: e.VISITWIRE_TLS_CERT, keyFile: e.VISITWIRE_TLS_KEY } : undefined,
     rateLimits: {
       connectionsPerMinute: e.VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE,
       messagesPerSecond: e.VISITWIRE_LIMIT_MESSAGES_PER_SECOND,

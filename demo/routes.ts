@@ -3,18 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { corsHeaders, type AllowedOrigins } from '../common/origins.ts';
 import { mintToken } from '../common/tokens.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
 const FILES: Record<string, [string, string]> = {
   '/': [path.join(here, 'index.html'), 'text/html; charset=utf-8'],
   '/visit': [path.join(here, 'visit.html'), 'text/html; charset=utf-8'],
   '/demo.css': [path.join(here, 'demo.css'), 'text/css'],
   '/visit.js': [path.join(here, 'visit.js'), 'text/javascript'],
-  '/sdk/visitwire-sdk.js': [path.join(root, 'dist', 'visitwire-sdk.js'), 'text/javascript'],
-  '/sdk/visitwire-sdk.js.map': [path.join(root, 'dist', 'visitwire-sdk.js.map'), 'application/json'],
 };
 
 /**
@@ -22,7 +18,7 @@ const FILES: Record<string, [string, string]> = {
  * which makes a visit and dev tokens for both. Serve it only where anyone who
  * reaches the server may mint tokens (a developer's machine).
  */
-export function demoHandler(secret: string, allowedOrigins: AllowedOrigins) {
+export function demoHandler(secret: string) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/api/demo/visits') {
@@ -35,11 +31,9 @@ export function demoHandler(secret: string, allowedOrigins: AllowedOrigins) {
     }
     const file = req.method === 'GET' ? FILES[url.pathname] : undefined;
     if (!file) return false;
-    // The SDK bundle is imported by clinics' pages on other origins: it carries CORS headers.
-    const cors = url.pathname.startsWith('/sdk/') ? corsHeaders(allowedOrigins, req.headers.origin) : {};
     fs.readFile(file[0], (err, data) => {
-      if (err) res.writeHead(404, { 'content-type': 'text/plain' }).end('not built: run npm start');
-      else res.writeHead(200, { 'content-type': file[1], 'cache-control': 'no-store', ...cors }).end(data);
+      if (err) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      else res.writeHead(200, { 'content-type': file[1], 'cache-control': 'no-store' }).end(data);
     });
     return true;
   };

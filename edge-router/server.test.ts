@@ -7,6 +7,7 @@ import { MemoryRegistry } from '../common/registry/memory.ts';
 import { RedisRegistry } from '../common/registry/redis.ts';
 import type { NodeInfo, Registry } from '../common/registry/types.ts';
 import { mintToken, type MintOptions } from '../common/tokens.ts';
+import { turnCredentials } from '../common/turn-credentials.ts';
 import { createGeoLocator, type GeoLocator } from './geo.ts';
 import type { Region } from './regions.ts';
 import { createEdgeRouter, type EdgeRouterOptions } from './server.ts';
@@ -114,6 +115,19 @@ describe('GET /v1/route: location', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+  });
+});
+
+describe('GET /v1/route: TURN credentials', () => {
+  it('hands out coturn use-auth-secret credentials for the token\'s user that expire with the token, after the fixed ICE servers', async () => {
+    const turn = { urls: ['turns:turn.example:443?transport=tcp', 'turn:turn.example:3478?transport=udp'], secret: 'coturn-static-auth-secret' };
+    const router = await startRouter({ turn });
+    const t = await token({ visit: 'turn-1', user: 'pt-9', ttlSeconds: 600 });
+    const exp = JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).exp as number;
+    const res = await route(router, { visit: 'turn-1', token: t, from: IP.uk });
+    expect(res.status).toBe(200);
+    expect(res.body.iceServers).toEqual([...ICE, { urls: turn.urls, ...turnCredentials(turn.secret, 'pt-9', exp) }]);
+    expect(res.body.iceServers[1].username).toBe(`${exp}:pt-9`);
   });
 });
 

@@ -5,6 +5,7 @@ import type { Registry } from '../common/registry/types.ts';
 import { IdSchema } from '../common/ids.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
 import { verifyToken, type VerificationKeys } from '../common/tokens.ts';
+import { iceServersFor, type IceServer, type TurnSettings } from '../common/turn-credentials.ts';
 import { clientAddress, parseTrustedProxies } from './client-address.ts';
 import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
@@ -18,7 +19,7 @@ import { DEFAULT_STICKY_KM } from './selection/types.ts';
 import { regionsReport } from './regions-report.ts';
 import { observeRoute, regionMetrics, timedRegistry, type RouteOutcome } from './router-metrics.ts';
 
-export interface IceServer { urls: string | string[]; username?: string; credential?: string }
+export type { IceServer } from '../common/turn-credentials.ts';
 
 export interface EdgeRouterOptions {
   registry: Registry;
@@ -30,7 +31,10 @@ export interface EdgeRouterOptions {
   trustProxy: string[];
   /** Region used when the client's location is unknown. */
   defaultRegion: string;
+  /** ICE servers every route answer carries as they are (e.g. STUN). */
   iceServers?: IceServer[];
+  /** coturn (use-auth-secret): each route answer adds its URLs with credentials for the token's user, expiring with the token. */
+  turn?: TurnSettings;
   /** Browser origins answered with CORS headers; a request from another is refused FORBIDDEN. Default '*'. */
   allowedOrigins?: AllowedOrigins;
   /** `/v1/route` requests per client address; over the limit: 429 with Retry-After. */
@@ -95,7 +99,7 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
     options.logger?.debug({ visit: visit.data, user: claims.sub, country: location?.country, selection: selection.ok ? selection.node.nodeId : null, reason: selection.reason }, 'route');
     if (!selection.ok) throw new VisitwireError(ErrorCode.UNAVAILABLE, selection.reason);
     const { node, region, reason } = selection;
-    sendJson(res, 200, { nodeId: node.nodeId, region: region.id, signalingUrl: node.signalingUrl, iceServers, reason });
+    sendJson(res, 200, { nodeId: node.nodeId, region: region.id, signalingUrl: node.signalingUrl, iceServers: iceServersFor(options.turn, claims, iceServers), reason });
     return { reason, region: region.id };
   }
 

@@ -4,7 +4,7 @@
 //   1. the mediasoup worker: from the cache outside the clone, else mediasoup's
 //      prebuilt download, else the offline build against Debian libraries;
 //   2. the browser SDK bundle (dist/visitwire-sdk.js);
-//   3. with --for-tests: Chromium, Firefox ESR, Prometheus and the network tools the tests drive.
+//   3. with --for-tests: Chromium, Firefox ESR, Prometheus, coturn, openssl and the network tools the tests drive.
 // --worker-only stops after step 1 (the image build runs it before copying the sources).
 // Missing apt packages are installed when running as root with apt-get; other
 // users get the exact command to run.
@@ -20,7 +20,7 @@ const log = (msg) => console.error(`[prepare] ${msg}`);
 
 const WORKER_BUILD_APT = ['build-essential', 'pkg-config', 'python3', 'python3-venv', 'python3-pip', 'libssl-dev',
   'libuv1-dev', 'libsrtp2-dev', 'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler'];
-const TEST_APT = ['chromium', 'firefox-esr', 'iproute2', 'iptables', 'procps', 'util-linux', 'prometheus'];
+const TEST_APT = ['chromium', 'firefox-esr', 'iproute2', 'iptables', 'procps', 'util-linux', 'prometheus', 'coturn', 'openssl'];
 
 function missingDebs(pkgs) {
   return pkgs.filter((p) => {

@@ -8,6 +8,7 @@ import type { ErrorBody } from '../common/errors.ts';
 import { IdSchema as Id } from '../common/ids.ts';
 import { MEDIA_SOURCES, type ConsumerInfo, type MediaEvents, type MediaSource, type TransportInfo } from '../common/media.ts';
 import type { Role } from '../common/roles.ts';
+import type { IceServer } from '../common/turn-credentials.ts';
 
 export type { ConsumerInfo, MediaSource, NetworkQuality, TransportInfo, VideoPauseReason, VideoStateEvent } from '../common/media.ts';
 export type { Role } from '../common/roles.ts';
@@ -108,6 +109,8 @@ export interface ClientReplies {
     waiting: ParticipantInfo[];
     /** To resume this participant on a new connection after a dropped one. */
     resume: ResumeGrant;
+    /** TURN servers with credentials for this participant that expire with their token (VISITWIRE_TURN_URLS); empty without TURN. */
+    iceServers: IceServer[];
   };
   resume: {
     self: ParticipantInfo;

@@ -7,6 +7,7 @@ import { MemoryRegistry } from '../common/registry/memory.ts';
 import type { Registry } from '../common/registry/types.ts';
 import { MEDIA_ROLES } from '../common/roles.ts';
 import type { VisitClaims } from '../common/tokens.ts';
+import type { IceServer } from '../common/turn-credentials.ts';
 import { takeCensus, type MediaCensus } from '../sfu/media-census.ts';
 import type { PolicyConfig } from '../sfu/policy/config.ts';
 import { addCounts, emptyCounts, type MediaCounts, type VisitMedia } from '../sfu/visit-media.ts';
@@ -30,6 +31,8 @@ export interface VisitServiceOptions {
   admissions?: Pick<Registry, 'rememberAdmission' | 'wasAdmitted'>;
   /** How long a participant whose connection dropped keeps its media and may resume; 0 = leave at once (default in common/config.ts). */
   resumeGraceMs: number;
+  /** ICE servers (TURN with short-lived credentials) for a participant, sent in the join answer; default none. */
+  iceServers?: (claims: VisitClaims) => IceServer[];
   /** While true, joins of visits this node does not hold are refused (UNAVAILABLE). */
   isDraining?: () => boolean;
   /** The visit's last participant left, or its media was lost: the node no longer holds it. Called once per visit. */
@@ -137,7 +140,8 @@ export class VisitService {
       if (visit.participants.size === 0) visit.close('join-failed');
       throw err;
     }
-    const reply = participant.run(async () => ({ ...await visit.completeJoin(participant), resume: this.grant(participant) }));
+    const iceServers = this.o.iceServers?.(claims) ?? [];
+    const reply = participant.run(async () => ({ ...await visit.completeJoin(participant), resume: this.grant(participant), iceServers }));
     reply.catch(() => participant.close('join-failed'));
     return { participant, reply };
   }

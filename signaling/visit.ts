@@ -31,7 +31,7 @@ export interface VisitContext {
 }
 
 /** A join's answer but for its resume credential, which the node issues. */
-export type JoinReply = Omit<ClientReplies['join'], 'resume'>;
+export type JoinReply = Omit<ClientReplies['join'], 'resume' | 'iceServers'>;
 
 /** What a participant's closing tells that participant itself, by reason. */
 const TOLD_ON_CLOSE: Partial<Record<LeaveReason, (p: Participant) => void>> = {

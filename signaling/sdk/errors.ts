@@ -10,6 +10,12 @@ export type VisitErrorCode =
   | 'CLOSED'
   /** A WebRTC transport to the media server failed. */
   | 'TRANSPORT_FAILED'
+  /**
+   * No media path: a media transport did not connect within the connect
+   * timeout (UDP and TCP to the media server blocked, and no reachable TURN
+   * server). The visit closes (`closed`, reason `failed`).
+   */
+  | 'MEDIA_UNREACHABLE'
   /** The camera or microphone could not be opened. */
   | 'MEDIA'
   /** The page cannot do a visit (no RTCPeerConnection, no getUserMedia, not a secure context): `joinVisit` says why, before contacting any server. */

@@ -30,7 +30,7 @@ export async function joinVisit(options: JoinOptions): Promise<Visit> {
   const signal = await Signal.connect(o);
   try {
     const reply = await signal.request('join', {});
-    const session = await MediaSession.create(signal, reply.routerRtpCapabilities, o.iceServers);
+    const session = await MediaSession.create(signal, reply, o);
     return new Visit(signal, o, reply, session, nodeId);
   } catch (err) {
     signal.close();

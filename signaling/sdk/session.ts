@@ -1,7 +1,8 @@
 import { Device, type types } from 'mediasoup-client';
-import type { ClientMessage, ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
+import type { ClientMessage, ClientReplies, ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
 import { VisitError } from './errors.ts';
 import type { MediaKind, RemoteTrack } from './events.ts';
+import type { ResolvedJoinOptions } from './options.ts';
 import type { Signal } from './signal.ts';
 import { SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
 
@@ -33,22 +34,30 @@ export class MediaSession {
   private readonly restarting = new Set<string>();
   /** Called when a transport's ICE or DTLS fails and ICE restarts did not bring it back. */
   onTransportFailed: (direction: Direction) => void = () => undefined;
+  /** Called when a new transport has not connected within the connect timeout: no path to the media server (a firewall, no TURN). */
+  onUnreachable: (error: VisitError) => void = () => undefined;
 
   private constructor(
     private readonly device: Device,
     private readonly signal: Signal,
     private readonly iceServers: RTCIceServer[],
+    private readonly connectTimeoutMs: number,
   ) {}
 
-  static async create(signal: Signal, routerRtpCapabilities: unknown, iceServers: RTCIceServer[]): Promise<MediaSession> {
+  /**
+   * A session for a join answer. ICE servers: the app's or the router's when
+   * given, else the node's own (TURN credentials in the join answer).
+   */
+  static async create(signal: Signal, reply: ClientReplies['join'], o: Pick<ResolvedJoinOptions, 'iceServers' | 'connectTimeoutMs'>): Promise<MediaSession> {
     let device: Device;
     try {
       device = await Device.factory();
-      await device.load({ routerRtpCapabilities: routerRtpCapabilities as types.RtpCapabilities });
+      await device.load({ routerRtpCapabilities: reply.routerRtpCapabilities as types.RtpCapabilities });
     } catch (err) {
       throw new VisitError('MEDIA', `this browser cannot take part in a visit: ${(err as Error).message}`);
     }
-    return new MediaSession(device, signal, iceServers);
+    const iceServers = o.iceServers.length > 0 ? o.iceServers : (reply.iceServers ?? []) as RTCIceServer[];
+    return new MediaSession(device, signal, iceServers, o.connectTimeoutMs);
   }
 
   get isOpen(): boolean {
@@ -202,10 +211,22 @@ export class MediaSession {
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signal.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
     });
+    // A transport that never connects has no path to the media server: say so within the connect timeout
+    // (the browser's own ICE failure takes minutes with restarts).
+    const unreachable = setTimeout(() => {
+      if (!this.open || transport.closed) return;
+      const turn = this.iceServers.some((s) => [s.urls].flat().some((u) => /^turns?:/.test(u)));
+      this.onUnreachable(new VisitError('MEDIA_UNREACHABLE', `the ${direction} media transport did not connect within ${this.connectTimeoutMs} ms: `
+        + (turn ? 'neither the media server nor the TURN servers could be reached' : 'the media server cannot be reached (UDP and TCP to it blocked?) and no TURN server was given (VISITWIRE_TURN_URLS)')));
+    }, this.connectTimeoutMs);
     transport.on('connectionstatechange', (state) => {
       if ((state === 'disconnected' || state === 'failed') && this.open) void this.restartIce(transport, direction, state);
-      if (state === 'connected') this.iceRestarts.delete(transport.id);
+      if (state === 'connected') {
+        clearTimeout(unreachable);
+        this.iceRestarts.delete(transport.id);
+      }
     });
+    transport.observer.once('close', () => clearTimeout(unreachable));
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
         this.signal.request('produce', {

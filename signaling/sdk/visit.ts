@@ -503,7 +503,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     let session: MediaSession;
     try {
       reply = await signal.request('join', {});
-      session = await MediaSession.create(signal, reply.routerRtpCapabilities, this.o.iceServers);
+      session = await MediaSession.create(signal, reply, this.o);
     } catch (err) {
       signal.close();
       throw err;
@@ -596,7 +596,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
       for (let attempt = 0; this.state === 'rejoining' && this.signal.connected; attempt++) {
         try {
           const reply = await this.signal.request('join', {});
-          const session = await MediaSession.create(this.signal, reply.routerRtpCapabilities, this.o.iceServers);
+          const session = await MediaSession.create(this.signal, reply, this.o);
           if (this.state !== 'rejoining') { session.close(); return; }
           this.adopt(session);
           this.self = reply.self;
@@ -625,6 +625,12 @@ export class Visit extends TypedEmitter<VisitEvents> {
       if (this.session !== session) return;
       this.emit('error', new VisitError('TRANSPORT_FAILED', `the ${direction} media transport failed (ICE or DTLS) and an ICE restart did not recover it; joining again`));
       if (this.interrupt('transport-failed') && this.signal.connected) void this.rejoin();
+    };
+    // No path to the media server at all (a firewall): joining again would not help.
+    session.onUnreachable = (error) => {
+      if (this.session !== session || this.state === 'closed') return;
+      this.emit('error', error);
+      this.close('failed');
     };
   }
 

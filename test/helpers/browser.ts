@@ -103,6 +103,8 @@ export interface LaunchOptions {
   wrap?: (binary: string, relayed: boolean) => string;
   /** An http origin (not localhost) to treat as secure, so the page may use the camera and WebRTC. */
   secureOrigin?: string;
+  /** More command-line switches (Chromium only). */
+  args?: string[];
 }
 
 /** Launches Debian's Chromium or Firefox ESR headless, with a fake camera and microphone. */
@@ -116,7 +118,7 @@ const noteConsole = (log: string[] | undefined, label: string, type: string, tex
 };
 
 async function launchChromium(o: LaunchOptions): Promise<TestBrowser> {
-  const args = [...CHROMIUM_ARGS, ...(o.secureOrigin ? [`--unsafely-treat-insecure-origin-as-secure=${o.secureOrigin}`] : [])];
+  const args = [...CHROMIUM_ARGS, ...(o.secureOrigin ? [`--unsafely-treat-insecure-origin-as-secure=${o.secureOrigin}`] : []), ...(o.args ?? [])];
   const browser = await chromium.launch({ executablePath: o.wrap ? o.wrap(CHROMIUM, false) : CHROMIUM, headless: true, args });
   return {
     name: 'chromium',

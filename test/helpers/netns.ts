@@ -65,6 +65,11 @@ export interface TestHost {
   limitUplink(kbit?: number): void;
   /** Random loss of incoming UDP (0..1); 0 removes it. */
   setIncomingLoss(probability: number): void;
+  /**
+   * A strict firewall, as in many hospitals: everything the host sends is
+   * dropped (all UDP, all TCP) except TCP to these ports of the server.
+   */
+  allowOnlyTcpTo(ports: number[]): void;
   destroy(): void;
 }
 
@@ -117,6 +122,12 @@ export function createTestHost(label: string, index = (process.pid % 200) + next
     setIncomingLoss(probability) {
       try { inNs('iptables', ['-F', 'INPUT']); } catch { /* empty */ }
       if (probability > 0) inNs('iptables', ['-A', 'INPUT', '-p', 'udp', '-m', 'statistic', '--mode', 'random', '--probability', String(probability), '-j', 'DROP']);
+    },
+    allowOnlyTcpTo(ports) {
+      inNs('iptables', ['-F', 'OUTPUT']);
+      inNs('iptables', ['-A', 'OUTPUT', '-o', 'lo', '-j', 'ACCEPT']);
+      for (const port of ports) inNs('iptables', ['-A', 'OUTPUT', '-p', 'tcp', '-d', SERVER_ADDRESS, '--dport', String(port), '-j', 'ACCEPT']);
+      inNs('iptables', ['-A', 'OUTPUT', '-j', 'DROP']);
     },
     destroy() {
       tryRun('ip', ['netns', 'del', ns]);

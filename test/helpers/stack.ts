@@ -39,7 +39,7 @@ export async function startServer(env: Record<string, string | undefined> = {}):
   const [url, metricsUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${out}`)), 30_000);
     proc.stdout!.on('data', () => {
-      const m = /open (http:\/\/\S+?)\/ [^]*metrics for Prometheus: (http:\/\/\S+)\/metrics/.exec(out);
+      const m = /open (https?:\/\/\S+?)\/ [^]*metrics for Prometheus: (http:\/\/\S+)\/metrics/.exec(out);
       if (m) { clearTimeout(timer); resolve([m[1], m[2]]); }
     });
     proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${out}`)); });
