@@ -18,15 +18,15 @@ export async function joinVisit(options: JoinOptions): Promise<Visit> {
   const unsupported = unsupportedReason(browserSupport());
   if (unsupported) throw new VisitError('UNSUPPORTED_BROWSER', unsupported);
   let url = options?.url;
-  let iceServers = options?.iceServers;
+  let routeIceServers: RTCIceServer[] | undefined;
   let nodeId: string | undefined;
   if (options?.routerUrl && typeof options.token === 'string') {
     const route = await findRoute(options.routerUrl, options.token, options.connectTimeoutMs ?? 15_000);
     url = route.signalingUrl;
-    iceServers ??= route.iceServers;
+    routeIceServers = route.iceServers;
     nodeId = route.nodeId;
   }
-  const o = resolveOptions({ ...options, url: url as string, iceServers });
+  const o = resolveOptions({ ...options, url: url as string, routeIceServers });
   const signal = await Signal.connect(o);
   try {
     const reply = await signal.request('join', {});

@@ -18,14 +18,21 @@ export interface JoinOptions {
   connectTimeoutMs?: number;
   /** After an interruption, give up (event `closed`, reason `failed`) when not back within this; default 60 000 ms. */
   rejoinTimeoutMs?: number;
-  /** STUN/TURN servers for the media transports; default none (the SFU is reachable directly). */
+  /**
+   * STUN/TURN servers for the media transports. Default: the TURN servers
+   * (with short-lived credentials) the node gives in its join answer, else the
+   * router's, else none (the SFU is reachable directly).
+   */
   iceServers?: RTCIceServer[];
 }
 
-export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path' | 'routerUrl'>> & Pick<JoinOptions, 'path' | 'routerUrl'>;
+export type ResolvedJoinOptions = Required<Omit<JoinOptions, 'path' | 'routerUrl'>> & Pick<JoinOptions, 'path' | 'routerUrl'> & {
+  /** The ICE servers of the router's first answer, used when neither the app nor the node gives any. */
+  routeIceServers: RTCIceServer[];
+};
 
 /** Checks the options; `url` is the node to connect to (from the router when `routerUrl` was given). */
-export function resolveOptions(o: JoinOptions & { url: string }): ResolvedJoinOptions {
+export function resolveOptions(o: JoinOptions & { url: string; routeIceServers?: RTCIceServer[] }): ResolvedJoinOptions {
   if (!o || typeof o.url !== 'string' || typeof o.token !== 'string') throw new TypeError('joinVisit needs { routerUrl or url, token }');
   return {
     url: o.url,
@@ -36,5 +43,6 @@ export function resolveOptions(o: JoinOptions & { url: string }): ResolvedJoinOp
     connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
     rejoinTimeoutMs: o.rejoinTimeoutMs ?? 60_000,
     iceServers: o.iceServers ?? [],
+    routeIceServers: o.routeIceServers ?? [],
   };
 }

@@ -45,10 +45,11 @@ export class MediaSession {
   ) {}
 
   /**
-   * A session for a join answer. ICE servers: the app's or the router's when
-   * given, else the node's own (TURN credentials in the join answer).
+   * A session for a join answer. ICE servers: the app's when it gave some,
+   * else the node's (TURN beside it, credentials in the join answer), else
+   * the router's (`routeIceServers`: of the route this join followed).
    */
-  static async create(signal: Signal, reply: ClientReplies['join'], o: Pick<ResolvedJoinOptions, 'iceServers' | 'connectTimeoutMs'>): Promise<MediaSession> {
+  static async create(signal: Signal, reply: ClientReplies['join'], o: Pick<ResolvedJoinOptions, 'iceServers' | 'routeIceServers' | 'connectTimeoutMs'>, routeIceServers = o.routeIceServers): Promise<MediaSession> {
     let device: Device;
     try {
       device = await Device.factory();
@@ -56,7 +57,8 @@ export class MediaSession {
     } catch (err) {
       throw new VisitError('MEDIA', `this browser cannot take part in a visit: ${(err as Error).message}`);
     }
-    const iceServers = o.iceServers.length > 0 ? o.iceServers : (reply.iceServers ?? []) as RTCIceServer[];
+    const fromNode = (reply.iceServers ?? []) as RTCIceServer[];
+    const iceServers = o.iceServers.length > 0 ? o.iceServers : fromNode.length > 0 ? fromNode : routeIceServers;
     return new MediaSession(device, signal, iceServers, o.connectTimeoutMs);
   }
 

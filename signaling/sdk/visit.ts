@@ -503,7 +503,7 @@ export class Visit extends TypedEmitter<VisitEvents> {
     let session: MediaSession;
     try {
       reply = await signal.request('join', {});
-      session = await MediaSession.create(signal, reply, this.o);
+      session = await MediaSession.create(signal, reply, this.o, route.iceServers);
     } catch (err) {
       signal.close();
       throw err;
