@@ -46,3 +46,13 @@ export function resolveOptions(o: JoinOptions & { url: string; routeIceServers?:
     routeIceServers: o.routeIceServers ?? [],
   };
 }
+
+/**
+ * The ICE servers of one join: the app's when it gave some, else the node's
+ * (the TURN beside it, credentials in the join answer), else the router's.
+ */
+export function chooseIceServers(fromApp: RTCIceServer[], fromNode: RTCIceServer[] | undefined, fromRouter: RTCIceServer[]): RTCIceServer[] {
+  if (fromApp.length > 0) return fromApp;
+  if (fromNode && fromNode.length > 0) return fromNode;
+  return fromRouter;
+}

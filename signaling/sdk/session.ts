@@ -2,7 +2,7 @@ import { Device, type types } from 'mediasoup-client';
 import type { ClientMessage, ClientReplies, ConsumerInfo, ProducerInfo, TransportInfo } from '../protocol.ts';
 import { VisitError } from './errors.ts';
 import type { MediaKind, RemoteTrack } from './events.ts';
-import type { ResolvedJoinOptions } from './options.ts';
+import { chooseIceServers, type ResolvedJoinOptions } from './options.ts';
 import type { Signal } from './signal.ts';
 import { SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
 
@@ -57,8 +57,7 @@ export class MediaSession {
     } catch (err) {
       throw new VisitError('MEDIA', `this browser cannot take part in a visit: ${(err as Error).message}`);
     }
-    const fromNode = (reply.iceServers ?? []) as RTCIceServer[];
-    const iceServers = o.iceServers.length > 0 ? o.iceServers : fromNode.length > 0 ? fromNode : routeIceServers;
+    const iceServers = chooseIceServers(o.iceServers, reply.iceServers as RTCIceServer[] | undefined, routeIceServers);
     return new MediaSession(device, signal, iceServers, o.connectTimeoutMs);
   }
 
