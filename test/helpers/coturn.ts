@@ -4,7 +4,7 @@
  * the REST credentials scheme visitwire hands out (use-auth-secret) and TURN
  * over TLS with a self-signed certificate made here with openssl.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -49,7 +49,9 @@ async function acceptsTcp(address: string, port: number): Promise<boolean> {
  * peer address is denied, as in the production configuration in the README.
  */
 export async function startCoturn(o: { address: string; peer: string }): Promise<Coturn> {
-  if (!fs.existsSync('/usr/bin/turnserver')) throw new Error('coturn is missing (/usr/bin/turnserver): run `node scripts/prepare.mjs --for-tests` as root (it installs Debian\'s coturn)');
+  if (spawnSync('sh', ['-c', 'command -v turnserver && command -v openssl']).status !== 0) {
+    throw new Error('coturn or openssl is missing: run `node scripts/prepare.mjs --for-tests` as root (it installs Debian\'s coturn and openssl)');
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visitwire-coturn-'));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
