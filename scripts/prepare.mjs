@@ -5,7 +5,8 @@
 //      prebuilt download, else the offline build against Debian libraries;
 //   2. the browser SDK bundle (dist/visitwire-sdk.js);
 //   3. with --for-tests: Chromium, Firefox ESR, Prometheus, coturn, openssl and the network tools the tests drive.
-// --worker-only stops after step 1 (the image build runs it before copying the sources).
+// --worker-only stops after step 1 (the image build runs it before copying the sources);
+// --sdk-only runs step 2 alone (npm run build:sdk).
 // Missing apt packages are installed when running as root with apt-get; other
 // users get the exact command to run.
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -119,6 +120,10 @@ function ensureTestTools() {
   ensureDebs(TEST_APT, 'the browser and network tests');
 }
 
+if (process.argv.includes('--sdk-only')) {
+  await buildSdk();
+  process.exit(0);
+}
 await ensureWorker();
 if (process.argv.includes('--worker-only')) process.exit(0);
 await buildSdk();
