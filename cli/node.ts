@@ -20,7 +20,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * whoever is left). A second signal exits at once.
  */
 export async function runNode(args: string[]): Promise<void> {
-  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout']);
+  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout', 'internal-addr']);
   const config = configFromEnv();
   const region = o.region ?? fail('node needs --region <id> (e.g. eu-west)');
   try {
@@ -38,14 +38,19 @@ export async function runNode(args: string[]): Promise<void> {
   const drainTimeoutMs = positiveIntOption('drain-timeout', o['drain-timeout'], config.drainTimeoutMs / 1000) * 1000;
 
   const keys = await verificationKeys(config, 'a node', logger);
+  if (!config.clusterSecret) {
+    fail('VISITWIRE_CLUSTER_SECRET is not set: nodes sign the requests that pipe a visit between them with it (at least 32 characters, the same on every node)');
+  }
+  const internalAddr = o['internal-addr'] ?? config.internalAddr;
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs,
+    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs, internalAddr,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();
   process.stdout.write(`visitwire node ${nodeId} (${region}) is serving ${signalingUrl}\n`);
   process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
+  process.stdout.write(`node-to-node API: ${stack.internalUrl}\n`);
 
   const exit = async (code: number, why: string) => {
     logger.info({ node: nodeId, why }, 'node stopping');

@@ -12,6 +12,8 @@ import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
 export interface AdaptationHooks {
   notify<E extends keyof MediaEvents>(participantId: string, event: E, data: MediaEvents[E]): void;
+  /** Every participant of the visit, on this node and the others it spans. */
+  broadcast<E extends 'networkQuality' | 'videoPaused' | 'videoResumed'>(event: E, data: MediaEvents[E]): void;
   roleOf(participantId: string): Role | undefined;
 }
 
@@ -92,7 +94,9 @@ export class VisitAdaptation {
     try {
       const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
       this.forgetClosed(new Set(videoProducers.map((p) => p.id)), new Set(this.media.consumers().map((c) => c.id)));
-      await Promise.all(videoProducers.map((p) => this.measureLayers(p)));
+      // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
+      const piped = this.media.pipedProducers().filter((p) => p.kind === 'video' && !p.closed);
+      await Promise.all([...videoProducers, ...piped].map((p) => this.measureLayers(p)));
       for (const p of videoProducers) await this.stepUplink(p, nowMs);
       const wanted = new Map<string, (number | null)[]>();
       for (const viewerId of this.media.participantIds()) {
@@ -102,7 +106,7 @@ export class VisitAdaptation {
           if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
         }
       }
-      for (const p of videoProducers) this.trimLayers(p, wanted.get(p.id) ?? [], nowMs);
+      for (const p of videoProducers) this.trimLayers(p, this.withPipedViewers(p, wanted.get(p.id) ?? []), nowMs);
       this.updateQuality();
       if (++this.rounds % STATS_EVERY_ROUNDS === 0) await this.readStatsForMetrics();
     } catch (err) {
@@ -158,7 +162,7 @@ export class VisitAdaptation {
       this.logger.info({ producerId: producer.id, participantId: owner, enabled, input }, 'uplink video fallback');
       this.hooks.notify(owner, 'sendVideo', { producerId: producer.id, enabled, reason: 'sender-network' });
       const event = { participantId: owner, producerId: producer.id, reason: 'sender-network' as const };
-      for (const id of this.media.participantIds()) this.hooks.notify(id, enabled ? 'videoResumed' : 'videoPaused', event);
+      this.hooks.broadcast(enabled ? 'videoResumed' : 'videoPaused', event);
     }
   }
 
@@ -246,6 +250,16 @@ export class VisitAdaptation {
 
   }
 
+  /**
+   * A producer piped to other nodes counts as wanted at its top layer: their
+   * viewers' layers are chosen there, so only they know, and a layer trimmed
+   * here would be missing for them.
+   */
+  private withPipedViewers(producer: Producer, wanted: (number | null)[]): (number | null)[] {
+    if (!this.media.pipes.isPipedOut(producer.id)) return wanted;
+    return [...wanted, (producer.rtpParameters.encodings?.length ?? 1) - 1];
+  }
+
   private trimLayers(producer: Producer, wanted: (number | null)[], nowMs: number): void {
     const layerCount = producer.rtpParameters.encodings?.length ?? 1;
     if (layerCount < 2) return;
@@ -273,7 +287,7 @@ export class VisitAdaptation {
       const quality = consumers.length ? worseQuality(down, up) : up;
       if (this.quality.get(id) === quality) continue;
       this.quality.set(id, quality);
-      for (const other of this.media.participantIds()) this.hooks.notify(other, 'networkQuality', { participantId: id, quality });
+      this.hooks.broadcast('networkQuality', { participantId: id, quality });
     }
   }
 }

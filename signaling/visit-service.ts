@@ -14,6 +14,7 @@ import type { WorkerPool } from '../sfu/worker-pool.ts';
 import type { Participant, ParticipantLink } from './participant.ts';
 import type { ClientReplies, ResumeGrant } from './protocol.ts';
 import { Visit, type VisitContext } from './visit.ts';
+import type { CascadeOptions } from './visit-cascade.ts';
 
 export type { Participant, ParticipantLink } from './participant.ts';
 
@@ -34,6 +35,8 @@ export interface VisitServiceOptions {
   isDraining?: () => boolean;
   /** The visit's last participant left, or its media was lost: the node no longer holds it. Called once per visit. */
   onVisitEnded?: (visitId: string) => void;
+  /** In a cluster: visits span nodes (signaling/visit-cascade.ts). */
+  cascade?: CascadeOptions;
 }
 
 /** A patient admitted once is let straight back in on rejoin (reconnect, node or worker failover) for this long. */
@@ -55,7 +58,7 @@ export class VisitService {
   constructor(private readonly o: VisitServiceOptions) {
     this.admissions = o.admissions ?? new MemoryRegistry();
     this.context = {
-      pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId,
+      pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId, cascade: o.cascade,
       wasAdmitted: (visitId, userId) => this.admissions.wasAdmitted(visitId, userId).catch((err: unknown) => {
         o.logger.warn({ visitId, err: (err as Error).message }, 'admission lookup failed; the patient waits to be admitted');
         return false;

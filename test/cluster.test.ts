@@ -9,7 +9,7 @@ import { DEFAULT_HEARTBEAT_EXPIRY_MS, RedisRegistry } from '../common/registry/i
 import { mintToken, type MintOptions } from '../common/tokens.ts';
 import { CLI, deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
-import { TEST_SECRET } from './helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 /**
  * A three-region cluster on this machine: three `visitwire node` and two
@@ -26,7 +26,7 @@ const REGIONS = [
   { id: 'ap-northeast', lat: 35.68, lon: 139.69, tags: [] },
 ];
 const NODES = { dub: ['dub-1', 'eu-west'], iad: ['iad-1', 'us-east'], nrt: ['nrt-1', 'ap-northeast'] } as const;
-const ENV = { VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
 
 const started: ChildProcess[] = [];
 const clients: TestClient[] = [];

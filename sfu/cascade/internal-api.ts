@@ -37,7 +37,7 @@ export interface InternalApi {
  * producers through it. Every request is signed with the cluster secret
  * (cluster-auth.ts); anything else gets 401 UNAUTHORIZED, a bad body 400.
  */
-export async function startInternalApi(o: { addr: string; publicUrl?: string; secret: string; host: PipeHost; logger: Logger }): Promise<InternalApi> {
+export async function startInternalApi(o: { addr?: string; publicUrl?: string; secret: string; host: PipeHost; logger: Logger }): Promise<InternalApi> {
   const server = http.createServer((req, res) => void handle(req, res));
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -62,11 +62,22 @@ export async function startInternalApi(o: { addr: string; publicUrl?: string; se
       send(res, STATUS[body.code] ?? 500, { error: body });
     }
   }
-  const { host, port } = parseMetricsAddr(o.addr);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`the internal API cannot listen on ${o.addr} (VISITWIRE_INTERNAL_ADDR): ${err.code ?? err.message}`)));
+  const listen = (addr: string) => new Promise<void>((resolve, reject) => {
+    const { host, port } = parseMetricsAddr(addr);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(Object.assign(new Error(`the internal API cannot listen on ${addr} (VISITWIRE_INTERNAL_ADDR): ${err.code ?? err.message}`), { code: err.code })));
     server.listen(port, host, () => resolve());
   });
+  let addr = o.addr ?? DEFAULT_INTERNAL_ADDR;
+  try {
+    await listen(addr);
+  } catch (err) {
+    // Several nodes on one host (a test or demo cluster): the default port goes to the first; the registry records each node's actual URL.
+    if (o.addr !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    addr = '127.0.0.1:0';
+    await listen(addr);
+    o.logger.warn(`${DEFAULT_INTERNAL_ADDR} is taken: the internal API is on port ${(server.address() as AddressInfo).port} (set VISITWIRE_INTERNAL_ADDR to choose)`);
+  }
+  const { host } = parseMetricsAddr(addr);
   const actual = (server.address() as AddressInfo).port;
   return {
     url: o.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,

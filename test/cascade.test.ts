@@ -1,0 +1,154 @@
+import { type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connectBot, type Bot } from '../loadtest/bot/index.ts';
+import { mintToken, type MintOptions } from '../common/tokens.ts';
+import { signClusterRequest } from '../sfu/cascade/cluster-auth.ts';
+import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
+
+/**
+ * One visit across regions, on this machine: `visitwire node` processes in
+ * us-east, ap-northeast and eu-west and a router trusting 127.0.0.1, sharing
+ * the real Redis under a key prefix of their own. Participants are werift
+ * bots routed from addresses in the US, Japan and the UK; each lands on its
+ * nearest node and the nodes pipe the visit to each other.
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `visitwire-cascade-test-${randomBytes(6).toString('hex')}:`;
+const IP = { uk: '81.2.69.142', us: '8.8.8.8', jp: '1.0.16.1' };
+const REGIONS = [
+  { id: 'eu-west', lat: 53.35, lon: -6.26, tags: ['eu'] },
+  { id: 'us-east', lat: 38.95, lon: -77.45, tags: [] },
+  { id: 'ap-northeast', lat: 35.68, lon: 139.69, tags: [] },
+];
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+
+const started: ChildProcess[] = [];
+const bots: Bot[] = [];
+let tmp: string;
+let router: string;
+let nodes: Record<'iad' | 'nrt' | 'dub', RoleProcess>;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'visitwire-cascade-'));
+  const regionsFile = path.join(tmp, 'regions.json');
+  await writeFile(regionsFile, JSON.stringify(REGIONS));
+  const node = (id: string, region: string) => spawnRole(
+    ['node', '--region', region, '--node-id', id, '--redis', REDIS_URL, '--host', '127.0.0.1', '--port', '0'],
+    ENV, /visitwire node \S+ \(\S+\) is serving (\S+)[\s\S]*node-to-node API: (\S+)/, started);
+  const [iad, nrt, dub, r] = await Promise.all([
+    node('iad-1', 'us-east'), node('nrt-1', 'ap-northeast'), node('dub-1', 'eu-west'),
+    spawnRole(['router', '--regions', regionsFile, '--redis', REDIS_URL, '--trust-proxy', '127.0.0.1/32', '--default-region', 'us-east', '--port', '0', '--sticky-km', '1500'],
+      ENV, /visitwire router is listening on (\S+) /, started),
+  ]);
+  nodes = { iad: iad!, nrt: nrt!, dub: dub! };
+  router = r!.ready[0]!;
+});
+
+afterAll(async () => {
+  await Promise.all(bots.map((b) => b.leave().catch(() => undefined)));
+  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  await deleteKeys(REDIS_URL, PREFIX);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+const token = (o: Partial<MintOptions> & { visit: string }) => mintToken(TEST_SECRET, { user: 'pt-1', role: 'patient', ...o });
+
+/** Routes from `from` and joins as a bot on the node the router names. */
+async function join(visit: string, user: string, role: 'provider' | 'nurse' | 'patient', from: string): Promise<{ bot: Bot; nodeId: string }> {
+  const t = await token({ visit, user, role });
+  const res = await request(`${router}/v1/route?visit=${visit}`, { headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': from } });
+  expect(res.status).toBe(200);
+  const bot = await connectBot({ url: res.body.signalingUrl, token: t, nodeId: res.body.nodeId, label: `${visit}/${user}` });
+  bots.push(bot);
+  return { bot, nodeId: res.body.nodeId };
+}
+
+/** Packets `viewer` received of `publisher`'s audio and video so far (and whether a video key frame told its size). */
+function received(viewer: Bot, publisher: Bot) {
+  const subs = viewer.metrics().subscriptions.filter((s) => s.participantId === publisher.participantId && !s.closed);
+  const of = (kind: 'audio' | 'video') => subs.filter((s) => s.kind === kind).reduce((n, s) => n + s.packets, 0);
+  return { audio: of('audio'), video: of('video'), sized: subs.some((s) => s.kind === 'video' && (s.width ?? 0) > 0) };
+}
+
+async function expectReceiving(pairs: [Bot, Bot][], more = 50): Promise<void> {
+  const before = pairs.map(([v, p]) => received(v, p));
+  await vi.waitFor(() => {
+    pairs.forEach(([viewer, publisher], i) => {
+      const now = received(viewer, publisher);
+      expect(now.audio, `${viewer.metrics().label} hears ${publisher.metrics().label}`).toBeGreaterThan(before[i]!.audio + more);
+      expect(now.video, `${viewer.metrics().label} sees ${publisher.metrics().label}`).toBeGreaterThan(before[i]!.video + more);
+      expect(now.sized).toBe(true);
+    });
+  }, { timeout: 30_000, interval: 250 });
+}
+
+async function status(node: RoleProcess) {
+  const admin = await token({ visit: 'ops', user: 'admin-1', role: 'administrator' });
+  return (await request(`${node.ready[0]}/v1/admin/status`, { headers: { authorization: `Bearer ${admin}` } })).body;
+}
+
+describe('one visit across regions', () => {
+  it('a provider in the US and a patient in Japan land on their nearest nodes, the patient is admitted across them, and both receive audio and video', async () => {
+    const provider = await join('cross-two', 'dr-1', 'provider', IP.us);
+    expect(provider.nodeId).toBe('iad-1');
+    // connectBot resolves once admitted and publishing: the provider's bot on iad-1 admits the patient waiting on nrt-1.
+    const patient = await join('cross-two', 'pt-1', 'patient', IP.jp);
+    expect(patient.nodeId).toBe('nrt-1');
+    expect(patient.bot.metrics().state).toBe('joined');
+    await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
+    const [iad, nrt] = await Promise.all([status(nodes.iad), status(nodes.nrt)]);
+    for (const s of [iad, nrt]) expect(s.media).toMatchObject({ orphans: 0, owned: { pipes: { transports: 2, producers: 2, consumers: 2 } } });
+    await Promise.all([provider.bot.leave(), patient.bot.leave()]);
+  });
+
+  it('three participants on three nodes all receive each other; one leaves, the pipes of their tracks close and the others go on', async () => {
+    const provider = await join('cross-three', 'dr-2', 'provider', IP.us);
+    const nurse = await join('cross-three', 'rn-2', 'nurse', IP.uk);
+    const patient = await join('cross-three', 'pt-2', 'patient', IP.jp);
+    expect([provider.nodeId, nurse.nodeId, patient.nodeId]).toEqual(['iad-1', 'dub-1', 'nrt-1']);
+    const all = [provider.bot, nurse.bot, patient.bot];
+    await expectReceiving(all.flatMap((v) => all.filter((p) => p !== v).map((p) => [v, p] as [Bot, Bot])));
+    for (const node of [nodes.iad, nodes.nrt, nodes.dub]) expect((await status(node)).media.owned.pipes).toMatchObject({ producers: 4, consumers: 4 });
+
+    await nurse.bot.leave();
+    await vi.waitFor(async () => {
+      for (const node of [nodes.iad, nodes.nrt]) {
+        expect((await status(node)).media).toMatchObject({ orphans: 0, settled: true, owned: { pipes: { transports: 2, producers: 2, consumers: 2 } } });
+      }
+      expect((await status(nodes.dub)).media).toMatchObject({ orphans: 0, workers: { routers: 0, transports: 0, producers: 0, consumers: 0 } });
+    }, { timeout: 15_000, interval: 250 });
+    await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
+    await Promise.all([provider.bot.leave(), patient.bot.leave()]);
+  });
+});
+
+describe('the node-to-node API', () => {
+  const pipeRequest = { visitId: 'cross-auth', ip: '127.0.0.1', port: 40000, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a2V5' } };
+  const post = async (authorization?: string, body = JSON.stringify(pipeRequest)) => {
+    const res = await fetch(`${nodes.iad.ready[1]}/internal/v1/pipes`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it('refuses a pipe request without the cluster credential, with a wrong one, or with one for another request', async () => {
+    const body = JSON.stringify(pipeRequest);
+    const wrong = await signClusterRequest('not-the-cluster-secret-but-32-chars-long', 'intruder', 'POST', '/internal/v1/pipes', body);
+    const other = await signClusterRequest(TEST_CLUSTER_ENV.VISITWIRE_CLUSTER_SECRET, 'nrt-1', 'POST', '/internal/v1/pipes', '{}');
+    const visitToken = await token({ visit: 'cross-auth', user: 'dr-1', role: 'provider' });
+    for (const authorization of [undefined, `Bearer ${wrong}`, `Bearer ${other}`, `Bearer ${visitToken}`]) {
+      expect(await post(authorization)).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    }
+  });
+
+  it('answers a signed request for a visit the node does not hold with NOT_FOUND, and a bad body with BAD_REQUEST', async () => {
+    const sign = (body: string) => signClusterRequest(TEST_CLUSTER_ENV.VISITWIRE_CLUSTER_SECRET, 'nrt-1', 'POST', '/internal/v1/pipes', body);
+    const body = JSON.stringify(pipeRequest);
+    expect(await post(`Bearer ${await sign(body)}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const bad = JSON.stringify({ ...pipeRequest, port: 'x' });
+    expect(await post(`Bearer ${await sign(bad)}`, bad)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+});
