@@ -42,7 +42,7 @@ beforeAll(async () => {
     ENV, /visitwire node \S+ \(\S+\) is serving (\S+)[\s\S]*node-to-node API: (\S+)/, started);
   const [iad, nrt, dub, r] = await Promise.all([
     node('iad-1', 'us-east'), node('nrt-1', 'ap-northeast'), node('dub-1', 'eu-west'),
-    spawnRole(['router', '--regions', regionsFile, '--redis', REDIS_URL, '--trust-proxy', '127.0.0.1/32', '--default-region', 'us-east', '--port', '0', '--sticky-km', '1500'],
+    spawnRole(['router', '--regions', regionsFile, '--redis', REDIS_URL, '--trust-proxy', '127.0.0.1/32', '--default-region', 'us-east', '--port', '0'],
       ENV, /visitwire router is listening on (\S+) /, started),
   ]);
   nodes = { iad: iad!, nrt: nrt!, dub: dub! };
