@@ -61,6 +61,11 @@ export class VisitCascade {
     this.changed();
   }
 
+  /** Other nodes holding parts of this visit, as last heard. */
+  peerCount(): number {
+    return this.nodes.size;
+  }
+
   /** Participants on other nodes. */
   members(): RemoteMember[] {
     return [...this.nodes.values()].flatMap((n) => n.participants.map((p) => ({ ...p, nodeId: n.from })));

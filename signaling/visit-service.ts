@@ -86,6 +86,16 @@ export class VisitService {
     return n;
   }
 
+  /** Visits on this node by how many nodes each spans (heartbeats; the router's /v1/regions). */
+  visitsByNodes(): Record<string, number> {
+    const byNodes: Record<string, number> = {};
+    for (const v of this.visits.values()) {
+      const n = String(1 + (v.cascade?.peerCount() ?? 0));
+      byNodes[n] = (byNodes[n] ?? 0) + 1;
+    }
+    return byNodes;
+  }
+
   /** Participants seated on this node, by role (metrics). */
   participantsByRole(): Map<string, number> {
     const byRole = new Map<string, number>();

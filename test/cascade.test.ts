@@ -87,6 +87,11 @@ async function expectReceiving(pairs: [Bot, Bot][], more = 50): Promise<void> {
   }, { timeout: 30_000, interval: 250 });
 }
 
+async function visitsByNodes(): Promise<Record<string, number>> {
+  const admin = await token({ visit: 'ops', user: 'admin-1', role: 'administrator' });
+  return (await request(`${router}/v1/regions`, { headers: { authorization: `Bearer ${admin}` } })).body.visitsByNodes;
+}
+
 async function status(node: RoleProcess) {
   const admin = await token({ visit: 'ops', user: 'admin-1', role: 'administrator' });
   return (await request(`${node.ready[0]}/v1/admin/status`, { headers: { authorization: `Bearer ${admin}` } })).body;
@@ -103,6 +108,7 @@ describe('one visit across regions', () => {
     await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
     const [iad, nrt] = await Promise.all([status(nodes.iad), status(nodes.nrt)]);
     for (const s of [iad, nrt]) expect(s.media).toMatchObject({ orphans: 0, owned: { pipes: { transports: 2, producers: 2, consumers: 2 } } });
+    await vi.waitFor(async () => expect(await visitsByNodes()).toEqual({ 2: 1 }), { timeout: 10_000, interval: 250 });
     await Promise.all([provider.bot.leave(), patient.bot.leave()]);
   });
 
@@ -114,6 +120,7 @@ describe('one visit across regions', () => {
     const all = [provider.bot, nurse.bot, patient.bot];
     await expectReceiving(all.flatMap((v) => all.filter((p) => p !== v).map((p) => [v, p] as [Bot, Bot])));
     for (const node of [nodes.iad, nodes.nrt, nodes.dub]) expect((await status(node)).media.owned.pipes).toMatchObject({ producers: 4, consumers: 4 });
+    await vi.waitFor(async () => expect(await visitsByNodes()).toEqual({ 3: 1 }), { timeout: 10_000, interval: 250 });
 
     await nurse.bot.leave();
     await vi.waitFor(async () => {

@@ -5,6 +5,8 @@ export interface NodeLoad {
   consumers: number;
   /** Share of the node's worker cores in use, 0..1. */
   cpu: number;
+  /** This node's visits by how many nodes each spans ("1": on this node alone, "2": this and one other...). */
+  visitsByNodes?: Record<string, number>;
 }
 
 export interface NodeCapacity {
