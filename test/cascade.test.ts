@@ -59,11 +59,11 @@ afterAll(async () => {
 const token = (o: Partial<MintOptions> & { visit: string }) => mintToken(TEST_SECRET, { user: 'pt-1', role: 'patient', ...o });
 
 /** Routes from `from` and joins as a bot on the node the router names. */
-async function join(visit: string, user: string, role: 'provider' | 'nurse' | 'patient', from: string): Promise<{ bot: Bot; nodeId: string }> {
+async function join(visit: string, user: string, role: 'provider' | 'nurse' | 'patient', from: string, rejoin = true): Promise<{ bot: Bot; nodeId: string }> {
   const t = await token({ visit, user, role });
   const res = await request(`${router}/v1/route?visit=${visit}`, { headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': from } });
   expect(res.status).toBe(200);
-  const bot = await connectBot({ url: res.body.signalingUrl, token: t, nodeId: res.body.nodeId, label: `${visit}/${user}` });
+  const bot = await connectBot({ url: res.body.signalingUrl, token: t, nodeId: res.body.nodeId, label: `${visit}/${user}`, rejoin });
   bots.push(bot);
   return { bot, nodeId: res.body.nodeId };
 }
@@ -157,5 +157,20 @@ describe('the node-to-node API', () => {
     expect(await post(`Bearer ${await sign(body)}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     const bad = JSON.stringify({ ...pipeRequest, port: 'x' });
     expect(await post(`Bearer ${await sign(bad)}`, bad)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+  });
+});
+
+describe('a node of the visit dies', () => {
+  it('the other node drops its pipes to it within the heartbeat expiry and its participant goes on', async () => {
+    const provider = await join('cross-dead', 'dr-3', 'provider', IP.us);
+    const nurse = await join('cross-dead', 'rn-3', 'nurse', IP.uk, false);
+    expect([provider.nodeId, nurse.nodeId]).toEqual(['iad-1', 'dub-1']);
+    await expectReceiving([[provider.bot, nurse.bot], [nurse.bot, provider.bot]]);
+    nodes.dub.proc.kill('SIGKILL');
+    await vi.waitFor(async () => {
+      expect((await status(nodes.iad)).media).toMatchObject({ orphans: 0, owned: { transports: 2, pipes: { transports: 0, producers: 0, consumers: 0 } } });
+    }, { timeout: 20_000, interval: 500 });
+    expect(provider.bot.metrics().state).toBe('joined');
+    await provider.bot.leave();
   });
 });
