@@ -179,18 +179,28 @@ export class Visit {
 
   /** An event another node forwarded: for one participant here (`to`), or every admitted one. */
   deliverForwarded<E extends ForwardedEvent>(event: E, data: ServerEvents[E], to?: string): void {
-    if (to) this.participants.get(to)?.notify(event, data);
-    else for (const p of this.participants.values()) if (p.admitted) p.notify(event, data);
+    if (to) return this.participants.get(to)?.notify(event, data);
+    const about = (data as { participantId?: string }).participantId;
+    for (const p of this.participants.values()) if (p.admitted && !(about && this.sameUser(p, about))) p.notify(event, data);
   }
 
-  /** A participant on another node was admitted: the admitted here see them join. */
+  /** A participant on another node was admitted: the admitted here see them join (but the same user: see sameUser). */
   announceRemoteJoined(info: ParticipantInfo): void {
-    for (const p of this.participants.values()) if (p.admitted) p.notify('participantJoined', info);
+    for (const p of this.participants.values()) if (p.admitted && p.userId !== info.userId) p.notify('participantJoined', info);
   }
 
   /** A producer of another node is piped in: the admitted here may consume it now. */
   announcePiped(info: ProducerInfo): void {
-    for (const p of this.participants.values()) if (p.admitted) p.notify('newProducer', info);
+    for (const p of this.participants.values()) if (p.admitted && !this.sameUser(p, info.participantId)) p.notify('newProducer', info);
+  }
+
+  /**
+   * Whether `participantId` is another seat of `p`'s user on another node: a
+   * move between nodes (drain, make before break) holds both for a moment,
+   * and a user never sees or receives themselves.
+   */
+  private sameUser(p: Participant, participantId: string): boolean {
+    return this.cascade?.member(participantId)?.userId === p.userId;
   }
 
   /** The waiting room on another node changed. */
@@ -331,7 +341,8 @@ export class Visit {
 
   /** The admitted others of `self`, here and on the other nodes. */
   private admittedInfos(self: Participant): ParticipantInfo[] {
-    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'admitted').map(({ participantId, userId, role }) => ({ participantId, userId, role }));
+    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'admitted' && m.userId !== self.userId)
+      .map(({ participantId, userId, role }) => ({ participantId, userId, role }));
     return [...this.othersAdmitted(self).map((o) => o.info()), ...remote];
   }
 
@@ -345,7 +356,7 @@ export class Visit {
   /** What `p` may consume: the others' producers here and those piped in from other nodes. */
   private producersFor(p: Participant): ProducerInfo[] {
     const all = [...(this.media?.producers() ?? []), ...(this.media?.pipedProducers() ?? [])];
-    return all.filter((x) => !x.closed && x.appData.participantId !== p.participantId).map((x) => ({
+    return all.filter((x) => !x.closed && x.appData.participantId !== p.participantId && !this.sameUser(p, x.appData.participantId)).map((x) => ({
       producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
     }));
   }
