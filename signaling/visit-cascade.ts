@@ -54,7 +54,7 @@ export class VisitCascade {
     if (this.closed) return void unsubscribe().catch(() => undefined);
     this.unsubscribe = unsubscribe;
     await this.o.registry.addVisitNode(this.visitId, this.o.nodeId, this.o.internalUrl, this.ttlMs);
-    if (this.closed) return;
+    if (this.closed) return void this.o.registry.removeVisitNode(this.visitId, this.o.nodeId).catch(() => undefined); // closed while registering
     this.timer = setInterval(() => void this.refresh(), this.o.refreshMs ?? 2000);
     this.timer.unref();
     this.publish({ type: 'hello', from: this.o.nodeId });
@@ -170,6 +170,7 @@ export class VisitCascade {
   private async refresh(): Promise<void> {
     try {
       await this.o.registry.addVisitNode(this.visitId, this.o.nodeId, this.o.internalUrl, this.ttlMs);
+      if (this.closed) return void this.o.registry.removeVisitNode(this.visitId, this.o.nodeId).catch(() => undefined);
       const live = await this.o.registry.visitNodes(this.visitId);
       if (this.closed) return;
       for (const nodeId of [...this.nodes.keys()]) if (!live.has(nodeId)) this.dropNode(nodeId, 'disconnected');
