@@ -39,6 +39,8 @@ export interface InternalApi {
  */
 export async function startInternalApi(o: { addr?: string; publicUrl?: string; secret: string; host: PipeHost; logger: Logger }): Promise<InternalApi> {
   const server = http.createServer((req, res) => void handle(req, res));
+  server.requestTimeout = 10_000; // a peer that stalls mid-request is cut off
+  server.headersTimeout = 5_000;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0]!;
