@@ -8,6 +8,7 @@ import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { mintToken, type MintOptions } from '../common/tokens.ts';
 import { signClusterRequest } from '../sfu/cascade/cluster-auth.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
+import { connectClient, type TestClient } from './helpers/signaling-client.ts';
 import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 /**
@@ -131,6 +132,43 @@ describe('one visit across regions', () => {
     }, { timeout: 15_000, interval: 250 });
     await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
     await Promise.all([provider.bot.leave(), patient.bot.leave()]);
+  });
+});
+
+describe('signals across nodes', () => {
+  it('a nurse on one node sees the waiting room of another, admits from there, and gets joins, producers, network quality and leaves of the others', async () => {
+    const nurse: TestClient = await connectClient(nodes.dub.ready[0]!, await token({ visit: 'cross-signals', user: 'rn-4', role: 'nurse' }));
+    try {
+      expect((await nurse.request('join', {})).data).toMatchObject({ admission: 'admitted' });
+      const seen = (event: string, match: (data: any) => boolean = () => true) => vi.waitFor(() => {
+        const hit = nurse.events.find((e) => e.event === event && match(e.data));
+        expect(hit, `the nurse gets ${event}`).toBeDefined();
+        return hit!.data;
+      }, { timeout: 20_000, interval: 100 });
+
+      const patientJoining = join('cross-signals', 'pt-4', 'patient', IP.jp);
+      const room = await seen('waitingRoom', (d) => d.waiting.some((w: any) => w.userId === 'pt-4'));
+      const waiting = room.waiting.find((w: any) => w.userId === 'pt-4');
+      expect(await nurse.request('admit', { participantId: waiting.participantId })).toEqual({ data: {} });
+      const patient = await patientJoining;
+      expect(patient.nodeId).toBe('nrt-1');
+      await seen('participantJoined', (d) => d.participantId === patient.bot.participantId);
+      const provider = await join('cross-signals', 'dr-4', 'provider', IP.us);
+      await seen('participantJoined', (d) => d.participantId === provider.bot.participantId);
+      for (const p of [patient, provider]) {
+        for (const kind of ['audio', 'video']) await seen('newProducer', (d) => d.participantId === p.bot.participantId && d.kind === kind);
+        await seen('networkQuality', (d) => d.participantId === p.bot.participantId);
+      }
+      await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
+
+      await patient.bot.leave();
+      await seen('producerClosed', (d) => d.participantId === patient.bot.participantId);
+      expect(await seen('participantLeft', (d) => d.participantId === patient.bot.participantId)).toEqual({ participantId: patient.bot.participantId, reason: 'left' });
+      await provider.bot.leave();
+      await seen('participantLeft', (d) => d.participantId === provider.bot.participantId);
+    } finally {
+      nurse.close();
+    }
   });
 });
 
