@@ -67,7 +67,12 @@ export class VisitPipes {
     this.transport(peer, 'in')?.close();
     const transport = await this.create('createPipeTransport', this.newTransport(peer, 'in'));
     this.own(this.transports, transport);
-    await this.call(transport.connect(remote), 'connectPipeTransport');
+    try {
+      await this.call(transport.connect(remote), 'connectPipeTransport');
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
     return this.end(transport);
   }
 
@@ -139,8 +144,13 @@ export class VisitPipes {
       pending = (async () => {
         const transport = await this.create('createPipeTransport', this.newTransport(peer, 'out'));
         this.own(this.transports, transport);
-        const remote = await call('/internal/v1/pipes', this.end(transport)) as PipeEnd;
-        await this.call(transport.connect(remote), 'connectPipeTransport');
+        try {
+          const remote = await call('/internal/v1/pipes', this.end(transport)) as PipeEnd;
+          await this.call(transport.connect(remote), 'connectPipeTransport');
+        } catch (err) {
+          transport.close(); // never left half set up: the next pull opens a new one
+          throw err;
+        }
         return transport;
       })();
       pending.catch(() => undefined).finally(() => { if (this.outgoing.get(peer) === pending) this.outgoing.delete(peer); });
