@@ -7,6 +7,7 @@ import { initialUplinkState, stepUplink, type QualityLimitationReason, type Upli
 import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
+import { wantedWithPipes } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
@@ -106,7 +107,7 @@ export class VisitAdaptation {
           if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
         }
       }
-      for (const p of videoProducers) this.trimLayers(p, this.withPipedViewers(p, wanted.get(p.id) ?? []), nowMs);
+      for (const p of videoProducers) this.trimLayers(p, wantedWithPipes(wanted.get(p.id) ?? [], p.rtpParameters.encodings?.length ?? 1, this.media.pipes.isPipedOut(p.id)), nowMs);
       this.updateQuality();
       if (++this.rounds % STATS_EVERY_ROUNDS === 0) await this.readStatsForMetrics();
     } catch (err) {
@@ -248,16 +249,6 @@ export class VisitAdaptation {
     ]);
     this.metrics.endRound(); // video producers were read by measureLayers in the rounds since the last call
 
-  }
-
-  /**
-   * A producer piped to other nodes counts as wanted at its top layer: their
-   * viewers' layers are chosen there, so only they know, and a layer trimmed
-   * here would be missing for them.
-   */
-  private withPipedViewers(producer: Producer, wanted: (number | null)[]): (number | null)[] {
-    if (!this.media.pipes.isPipedOut(producer.id)) return wanted;
-    return [...wanted, (producer.rtpParameters.encodings?.length ?? 1) - 1];
   }
 
   private trimLayers(producer: Producer, wanted: (number | null)[], nowMs: number): void {

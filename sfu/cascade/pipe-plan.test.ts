@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPipes, type PipePlan, type PipePlanInput } from './pipe-plan.ts';
+import { planPipes, wantedWithPipes, type PipePlan, type PipePlanInput } from './pipe-plan.ts';
 
 const announced = (o: Record<string, string[]>) => new Map(Object.entries(o));
 const piped = (o: Record<string, string>) => new Map(Object.entries(o));
@@ -17,5 +17,16 @@ describe('planPipes', () => {
     ['a producer announced by another node than the one it was piped from is replaced', { localViewers: 1, announced: announced({ b: ['p1'] }), piped: piped({ p1: 'a' }) }, { pull: [], close: ['p1'] }],
   ])('%s', (_name, input, expected) => {
     expect(planPipes(input)).toEqual(expected);
+  });
+});
+
+describe('wantedWithPipes', () => {
+  it.each<[string, (number | null)[], number, boolean, (number | null)[]]>([
+    ['not piped: the local viewers decide', [0, null], 3, false, [0, null]],
+    ['piped: the top layer is wanted too', [0], 3, true, [0, 2]],
+    ['piped with no local viewer: the top layer', [], 3, true, [2]],
+    ['no viewer anywhere: nothing wanted (trimming applies)', [], 3, false, []],
+  ])('%s', (_name, wanted, layers, piped, expected) => {
+    expect(wantedWithPipes(wanted, layers, piped)).toEqual(expected);
   });
 });

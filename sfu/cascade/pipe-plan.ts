@@ -33,3 +33,13 @@ export function planPipes({ localViewers, announced, piped }: PipePlanInput): Pi
   const close = [...piped.keys()].filter((id) => !stillAnnounced.has(id));
   return { pull, close };
 }
+
+/**
+ * The layers wanted of a local producer, for unused-layer trimming: a
+ * producer piped to other nodes counts as wanted at its top layer too. Their
+ * viewers' layers are chosen there, so only they know; a layer trimmed here
+ * would be missing for them.
+ */
+export function wantedWithPipes(wanted: readonly (number | null)[], layerCount: number, pipedOut: boolean): (number | null)[] {
+  return pipedOut ? [...wanted, layerCount - 1] : [...wanted];
+}
