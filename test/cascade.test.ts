@@ -9,6 +9,7 @@ import { mintToken, type MintOptions } from '../common/tokens.ts';
 import { signClusterRequest } from '../sfu/cascade/cluster-auth.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
+import { simulcastVideoRtpParameters } from './helpers/fake-media.ts';
 import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 /**
@@ -168,6 +169,36 @@ describe('signals across nodes', () => {
       await seen('participantLeft', (d) => d.participantId === provider.bot.participantId);
     } finally {
       nurse.close();
+    }
+  });
+});
+
+describe('pause and resume across nodes', () => {
+  it('a nurse on one node mutes and unmutes her camera; a provider on another is told, with the reason', async () => {
+    const provider = await connectClient(nodes.iad.ready[0]!, await token({ visit: 'cross-mute', user: 'dr-5', role: 'provider' }));
+    const nurse = await connectClient(nodes.dub.ready[0]!, await token({ visit: 'cross-mute', user: 'rn-5', role: 'nurse' }));
+    try {
+      expect((await provider.request('join', {})).data).toMatchObject({ admission: 'admitted' });
+      expect((await nurse.request('join', {})).data).toMatchObject({ admission: 'admitted' });
+      const seen = (event: string, match: (data: any) => boolean) => vi.waitFor(() => {
+        const hit = provider.events.find((e) => e.event === event && match(e.data));
+        expect(hit, `the provider gets ${event}`).toBeDefined();
+        return hit!.data;
+      }, { timeout: 20_000, interval: 100 });
+      // A publisher that never sends: the producer exists, is piped and paused, without a WebRTC peer.
+      const { data: transport } = await nurse.request('createTransport', { direction: 'send' });
+      const { data: produced } = await nurse.request('produce', { transportId: transport.id, kind: 'video', source: 'camera', rtpParameters: simulcastVideoRtpParameters(7000) });
+      const producerId = produced.producerId as string;
+      await seen('newProducer', (d) => d.producerId === producerId && d.kind === 'video');
+      expect(await nurse.request('pauseProducer', { producerId })).toEqual({ data: {} });
+      await seen('producerPaused', (d) => d.producerId === producerId);
+      expect(await seen('videoPaused', (d) => d.producerId === producerId)).toMatchObject({ reason: 'muted' });
+      expect(await nurse.request('resumeProducer', { producerId })).toEqual({ data: {} });
+      await seen('producerResumed', (d) => d.producerId === producerId);
+      expect(await seen('videoResumed', (d) => d.producerId === producerId)).toMatchObject({ reason: 'muted' });
+    } finally {
+      nurse.close();
+      provider.close();
     }
   });
 });
