@@ -108,6 +108,13 @@ describe('one visit across regions', () => {
     expect(patient.nodeId).toBe('nrt-1');
     expect(patient.bot.metrics().state).toBe('joined');
     await expectReceiving([[provider.bot, patient.bot], [patient.bot, provider.bot]]);
+    // Every simulcast layer crosses the pipe and the viewer's node picks: more than the lowest (320x180) arrives.
+    await vi.waitFor(() => {
+      for (const [viewer, publisher] of [[provider.bot, patient.bot], [patient.bot, provider.bot]] as const) {
+        const video = viewer.metrics().subscriptions.find((x) => x.participantId === publisher.participantId && x.kind === 'video');
+        expect(video?.width, `${viewer.metrics().label} sees ${publisher.metrics().label} above the lowest layer`).toBeGreaterThanOrEqual(640);
+      }
+    }, { timeout: 30_000, interval: 250 });
     const [iad, nrt] = await Promise.all([status(nodes.iad), status(nodes.nrt)]);
     for (const s of [iad, nrt]) expect(s.media).toMatchObject({ orphans: 0, owned: { pipes: { transports: 2, producers: 2, consumers: 2 } } });
     await vi.waitFor(async () => expect(await visitsByNodes()).toEqual({ 2: 1 }), { timeout: 10_000, interval: 250 });
