@@ -2,6 +2,7 @@ import os from 'node:os';
 import { configFromEnv } from '../common/config.ts';
 import { withTimeout } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
+import { parseMetricsAddr } from '../common/metrics-server.ts';
 import { createRegistry } from '../common/registry/index.ts';
 import { IdSchema } from '../common/ids.ts';
 import { parseRegions } from '../edge-router/regions.ts';
@@ -42,6 +43,13 @@ export async function runNode(args: string[]): Promise<void> {
     fail('VISITWIRE_CLUSTER_SECRET is not set: nodes sign the requests that pipe a visit between them with it (at least 32 characters, the same on every node)');
   }
   const internalAddr = o['internal-addr'] ?? config.internalAddr;
+  if (o['internal-addr'] !== undefined) {
+    try {
+      parseMetricsAddr(o['internal-addr']);
+    } catch {
+      fail(`--internal-addr must be host:port (e.g. 10.0.0.7:9470), not "${o['internal-addr']}"`);
+    }
+  }
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
     ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs, internalAddr,
