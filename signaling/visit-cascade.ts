@@ -5,7 +5,7 @@ import { callPeer } from '../sfu/cascade/internal-client.ts';
 import { planPipes } from '../sfu/cascade/pipe-plan.ts';
 import type { PipedProducer } from '../sfu/cascade/visit-pipes.ts';
 import { CascadeMessage, diffState, type ForwardedEvent, type NodeState, type RemoteParticipant } from './cascade-messages.ts';
-import type { LeaveReason, ProducerInfo, ServerEvents } from './protocol.ts';
+import type { LeaveReason, ServerEvents } from './protocol.ts';
 import type { Visit } from './visit.ts';
 
 /** What a node needs to share its visits with the other nodes of the cluster. */

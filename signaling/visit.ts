@@ -11,7 +11,7 @@ import { VisitMedia } from '../sfu/visit-media.ts';
 import type { WorkerPool } from '../sfu/worker-pool.ts';
 import { FORWARDED_EVENTS, type ForwardedEvent, type RemoteParticipant } from './cascade-messages.ts';
 import { Participant, type ParticipantLink } from './participant.ts';
-import type { ClientReplies, LeaveReason, ParticipantInfo, ProducerInfo, ServerEventName, ServerEvents } from './protocol.ts';
+import type { ClientReplies, LeaveReason, ParticipantInfo, ProducerInfo, ServerEvents } from './protocol.ts';
 import { VisitCascade, type CascadeOptions } from './visit-cascade.ts';
 
 /** What a visit needs from its node. */
