@@ -18,13 +18,13 @@ import { mintToken } from '../common/tokens.ts';
 import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { routeTo } from '../loadtest/route.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from '../test/helpers/cluster.ts';
-import { TEST_SECRET } from '../test/helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from '../test/helpers/stack.ts';
 
 const { values } = parseArgs({ options: { visits: { type: 'string', default: '20' } } });
 const VISITS = Number(values.visits);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `visitwire-bench-failover-${randomBytes(6).toString('hex')}:`;
-const ENV = { VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'error' };
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'error' };
 const NODES = [['n1', 'us-east'], ['n2', 'us-east'], ['n3', 'eu-west']] as const;
 
 const started: ChildProcess[] = [];

@@ -25,6 +25,8 @@ describe('visitwire node, router and drain refuse bad options with exit 2 and a 
     [['node', '--region', 'eu-west'], /needs the cluster registry: --redis/],
     [['node', '--region', 'EU West', ...redis], /--region must be/],
     [['node', '--region', 'eu-west', ...redis], /VISITWIRE_SECRET is not set/, {}],
+    [['node', '--region', 'eu-west', ...redis], /VISITWIRE_CLUSTER_SECRET is not set/],
+    [['node', '--region', 'eu-west', ...redis, '--internal-addr', 'nowhere'], /--internal-addr must be host:port/, { VISITWIRE_SECRET: secret, VISITWIRE_CLUSTER_SECRET: 'cli-test-cluster-secret-0123456789abcdef' }],
     [['router', '--regions', regions, ...redis], /VISITWIRE_SECRET is not set/, {}],
     [['router', ...redis], /needs --regions FILE/],
     [['router', '--regions', badRegions, ...redis], /\[0\]\.id: must be 1-64/],

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { configFromEnv } from '../common/config.ts';
 import { withTimeout } from '../common/errors.ts';
 import { logger } from '../common/logger.ts';
+import { parseMetricsAddr } from '../common/metrics-server.ts';
 import { createRegistry } from '../common/registry/index.ts';
 import { IdSchema } from '../common/ids.ts';
 import { parseRegions } from '../edge-router/regions.ts';
@@ -20,7 +21,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * whoever is left). A second signal exits at once.
  */
 export async function runNode(args: string[]): Promise<void> {
-  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout', 'turn-urls']);
+  const o = parseOptions(args, ['region', 'redis', 'port', 'host', 'public-url', 'announced-ip', 'node-id', 'max-visits', 'drain-timeout', 'turn-urls', 'internal-addr']);
   const config = configFromEnv();
   const region = o.region ?? fail('node needs --region <id> (e.g. eu-west)');
   try {
@@ -39,14 +40,26 @@ export async function runNode(args: string[]): Promise<void> {
 
   const turn = turnOption(o['turn-urls'], config.turn);
   const keys = await verificationKeys(config, 'a node', logger);
+  if (!config.clusterSecret) {
+    fail('VISITWIRE_CLUSTER_SECRET is not set: nodes sign the requests that pipe a visit between them with it (at least 32 characters, the same on every node)');
+  }
+  const internalAddr = o['internal-addr'] ?? config.internalAddr;
+  if (o['internal-addr'] !== undefined) {
+    try {
+      parseMetricsAddr(o['internal-addr']);
+    } catch {
+      fail(`--internal-addr must be host:port (e.g. 10.0.0.7:9470), not "${o['internal-addr']}"`);
+    }
+  }
   const registry = createRegistry({ redisUrl, prefix: config.redisPrefix });
   const stack = await startStack({
-    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs, turn,
+    ...config, redisUrl, keys, port, host, demo: false, registry, region, nodeId, maxVisits, publicUrl, drainTimeoutMs, turn, internalAddr,
     media: { ...config.media, announcedAddress: o['announced-ip'] ?? config.media.announcedAddress },
   });
   const { signalingUrl } = stack.node.status();
   process.stdout.write(`visitwire node ${nodeId} (${region}) is serving ${signalingUrl}\n`);
   process.stdout.write(`metrics for Prometheus: ${stack.metricsUrl}/metrics\n`);
+  process.stdout.write(`node-to-node API: ${stack.internalUrl}\n`);
 
   const exit = async (code: number, why: string) => {
     logger.info({ node: nodeId, why }, 'node stopping');

@@ -11,6 +11,8 @@ import { MemoryRegistry, type Registry } from '../common/registry/index.ts';
 import type { VerificationKeys } from '../common/tokens.ts';
 import { iceServersFor } from '../common/turn-credentials.ts';
 import { demoHandler } from '../demo/routes.ts';
+import { RedisBus } from '../common/registry/bus.ts';
+import { startInternalApi, type InternalApi } from '../sfu/cascade/internal-api.ts';
 import { NodePresence } from '../sfu/node-presence.ts';
 import { WorkerPool } from '../sfu/worker-pool.ts';
 import { attachSignaling } from '../signaling/server.ts';
@@ -25,6 +27,8 @@ export interface Stack {
   url: string;
   /** Where Prometheus scrapes this process (`${metricsUrl}/metrics`): VISITWIRE_METRICS_ADDR. */
   metricsUrl: string;
+  /** The node-to-node API (a cluster only). */
+  internalUrl?: string;
   visits: VisitService;
   pool: WorkerPool;
   /** The node in the registry: status, draining. */
@@ -69,10 +73,21 @@ export async function startStack(config: StackOptions): Promise<Stack> {
     onDrainTimeout: () => visits.close(),
     drainTimeoutMs: config.drainTimeoutMs,
   });
-  const visits = new VisitService({
+  // In a cluster a visit may span nodes: they pipe media to each other through the internal API and share signals on the bus.
+  let internal: InternalApi | undefined;
+  let bus: RedisBus | undefined;
+  if (config.registry && config.redisUrl) {
+    const secret = config.clusterSecret ?? missing('a node in a cluster signs pipe requests with VISITWIRE_CLUSTER_SECRET');
+    internal = await startInternalApi({ addr: config.internalAddr, publicUrl: config.internalUrl, secret, host: { pipesOf: (id) => visits.mediaOf(id)?.pipes }, logger });
+    bus = new RedisBus(config.redisUrl, config.redisPrefix);
+  }
+  const cascade = internal && bus && config.clusterSecret
+    ? { nodeId, internalUrl: internal.url, secret: config.clusterSecret, registry, bus, timeoutMs: config.media.requestTimeoutMs, logger }
+    : undefined;
+  const visits: VisitService = new VisitService({
     pool, media: config.media, maxParticipantsPerVisit: config.maxParticipantsPerVisit, resumeGraceMs: config.resumeGraceMs, admissions: registry, policy: config.policy, audit, logger, nodeId,
     iceServers: (claims) => iceServersFor(config.turn, claims),
-    isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId),
+    isDraining: () => node.draining, onVisitEnded: (visitId) => node.visitEnded(visitId), cascade,
   });
   const metricGroup = nodeMetrics({ visits, pool, node, region: config.region ?? LOCAL_REGION.id });
   const metricsServer = await startMetricsServer(config.metricsAddr, (message) => logger.warn(message));
@@ -115,10 +130,12 @@ export async function startStack(config: StackOptions): Promise<Stack> {
   logger.info({ url, metrics: `${metricsServer.url}/metrics`, node: nodeId, workers: pool.size }, 'visitwire listening');
 
   return {
-    url, metricsUrl: metricsServer.url, visits, pool, node,
+    url, metricsUrl: metricsServer.url, internalUrl: internal?.url, visits, pool, node,
     async close() {
       await node.stop();
       visits.close();
+      await internal?.close();
+      await bus?.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections();
       stopWatching();

@@ -37,6 +37,9 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().optional(),
   VISITWIRE_REDIS_PREFIX: z.string().min(1).max(64).default('visitwire:'),
   VISITWIRE_METRICS_ADDR: z.string().optional().refine((a) => a === undefined || validMetricsAddr(a), 'must be host:port, e.g. 127.0.0.1:9464'),
+  VISITWIRE_CLUSTER_SECRET: z.string().min(32, 'VISITWIRE_CLUSTER_SECRET must be at least 32 characters').optional(),
+  VISITWIRE_INTERNAL_ADDR: z.string().optional().refine((a) => a === undefined || validMetricsAddr(a), 'must be host:port, e.g. 10.0.0.7:9470'),
+  VISITWIRE_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export interface MediaConfig {
@@ -89,6 +92,12 @@ export interface Config {
   redisPrefix: string;
   /** `host:port` of the Prometheus endpoint, never the public port; undefined: DEFAULT_METRICS_ADDR (loopback). */
   metricsAddr?: string;
+  /** Signs node-to-node (pipe) requests; every node of a cluster has the same one, and a node refuses to start without it. */
+  clusterSecret?: string;
+  /** `host:port` of the node-to-node API, never the public port; undefined: DEFAULT_INTERNAL_ADDR (loopback, for a one-host cluster). */
+  internalAddr?: string;
+  /** The node-to-node API as other nodes reach it, when it differs from the listen address (NAT, 0.0.0.0). */
+  internalUrl?: string;
 }
 
 function validOrigins(raw: string | undefined): boolean {
@@ -160,5 +169,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL || undefined,
     redisPrefix: e.VISITWIRE_REDIS_PREFIX,
     metricsAddr: e.VISITWIRE_METRICS_ADDR,
+    clusterSecret: e.VISITWIRE_CLUSTER_SECRET,
+    internalAddr: e.VISITWIRE_INTERNAL_ADDR,
+    internalUrl: e.VISITWIRE_INTERNAL_URL,
   };
 }

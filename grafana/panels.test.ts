@@ -9,7 +9,7 @@ import { mintToken } from '../common/tokens.ts';
 import { CLI, deleteKeys, spawnRole } from '../test/helpers/cluster.ts';
 import { startPrometheus, type RunningPrometheus } from '../test/helpers/prometheus.ts';
 import { connectClient } from '../test/helpers/signaling-client.ts';
-import { TEST_SECRET } from '../test/helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from '../test/helpers/stack.ts';
 import { metricNames, panelQueries, substitute } from './dashboards/queries.ts';
 import { renderDashboards } from './generate.ts';
 
@@ -25,7 +25,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `visitwire-panels-test-${randomBytes(6).toString('hex')}:`;
 const NODE_ID = 'panel-node-1';
-const ENV = { VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', VISITWIRE_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn' };
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', VISITWIRE_METRICS_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn' };
 const METRICS_LINE = /metrics for Prometheus: http:\/\/(\S+)\/metrics/;
 
 const started: ChildProcess[] = [];

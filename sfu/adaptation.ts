@@ -7,11 +7,14 @@ import { initialUplinkState, stepUplink, type QualityLimitationReason, type Upli
 import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
+import { wantedWithPipes } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
 export interface AdaptationHooks {
   notify<E extends keyof MediaEvents>(participantId: string, event: E, data: MediaEvents[E]): void;
+  /** Every participant of the visit, on this node and the others it spans. */
+  broadcast<E extends 'networkQuality' | 'videoPaused' | 'videoResumed'>(event: E, data: MediaEvents[E]): void;
   roleOf(participantId: string): Role | undefined;
 }
 
@@ -92,7 +95,9 @@ export class VisitAdaptation {
     try {
       const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
       this.forgetClosed(new Set(videoProducers.map((p) => p.id)), new Set(this.media.consumers().map((c) => c.id)));
-      await Promise.all(videoProducers.map((p) => this.measureLayers(p)));
+      // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
+      const piped = this.media.pipedProducers().filter((p) => p.kind === 'video' && !p.closed);
+      await Promise.all([...videoProducers, ...piped].map((p) => this.measureLayers(p)));
       for (const p of videoProducers) await this.stepUplink(p, nowMs);
       const wanted = new Map<string, (number | null)[]>();
       for (const viewerId of this.media.participantIds()) {
@@ -102,7 +107,7 @@ export class VisitAdaptation {
           if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
         }
       }
-      for (const p of videoProducers) this.trimLayers(p, wanted.get(p.id) ?? [], nowMs);
+      for (const p of videoProducers) this.trimLayers(p, wantedWithPipes(wanted.get(p.id) ?? [], p.rtpParameters.encodings?.length ?? 1, this.media.pipes.isPipedOut(p.id)), nowMs);
       this.updateQuality();
       if (++this.rounds % STATS_EVERY_ROUNDS === 0) await this.readStatsForMetrics();
     } catch (err) {
@@ -158,7 +163,7 @@ export class VisitAdaptation {
       this.logger.info({ producerId: producer.id, participantId: owner, enabled, input }, 'uplink video fallback');
       this.hooks.notify(owner, 'sendVideo', { producerId: producer.id, enabled, reason: 'sender-network' });
       const event = { participantId: owner, producerId: producer.id, reason: 'sender-network' as const };
-      for (const id of this.media.participantIds()) this.hooks.notify(id, enabled ? 'videoResumed' : 'videoPaused', event);
+      this.hooks.broadcast(enabled ? 'videoResumed' : 'videoPaused', event);
     }
   }
 
@@ -273,7 +278,7 @@ export class VisitAdaptation {
       const quality = consumers.length ? worseQuality(down, up) : up;
       if (this.quality.get(id) === quality) continue;
       this.quality.set(id, quality);
-      for (const other of this.media.participantIds()) this.hooks.notify(other, 'networkQuality', { participantId: id, quality });
+      this.hooks.broadcast('networkQuality', { participantId: id, quality });
     }
   }
 }

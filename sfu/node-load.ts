@@ -6,6 +6,8 @@ export interface LoadSource {
   readonly visitCount: number;
   readonly participantCount: number;
   consumerCount(): Promise<number>;
+  /** Visits by how many nodes each spans. */
+  visitsByNodes?(): Record<string, number>;
 }
 
 /**
@@ -22,7 +24,9 @@ export class NodeLoadMonitor {
   constructor(private readonly source: LoadSource, private readonly meter: WorkerCpuMeter) {}
 
   current(): NodeLoad {
-    return { visits: this.source.visitCount, participants: this.source.participantCount, consumers: this.consumers, cpu: this.cpu };
+    const load: NodeLoad = { visits: this.source.visitCount, participants: this.source.participantCount, consumers: this.consumers, cpu: this.cpu };
+    const byNodes = this.source.visitsByNodes?.();
+    return byNodes && Object.keys(byNodes).length > 0 ? { ...load, visitsByNodes: byNodes } : load;
   }
 
   async refresh(): Promise<void> {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MediaConfig } from '../common/config.ts';
 import { ErrorCode, VisitwireError, withTimeout } from '../common/errors.ts';
+import { VisitPipes, type PipedProducer } from './cascade/visit-pipes.ts';
 import { MEDIA_CODECS } from './codecs.ts';
 import { ParticipantMedia, type Consumer, type Producer } from './participant-media.ts';
 import { RequestTracker, type WorkerPool, type WorkerSlot } from './worker-pool.ts';
@@ -21,6 +22,8 @@ export interface MediaCounts {
   transports: number;
   producers: { audio: number; video: number };
   consumers: { audio: number; video: number };
+  /** Pipe transports to other nodes of the visit, producers piped in, and consumers feeding pipes out. */
+  pipes: { transports: number; producers: number; consumers: number };
 }
 
 /**
@@ -31,6 +34,8 @@ export interface MediaCounts {
 export class VisitMedia extends EventEmitter<VisitMediaEvents> {
   private readonly participants = new Map<string, ParticipantMedia>();
   private readonly requests = new RequestTracker();
+  /** Pipes to the other nodes holding this visit (sfu/cascade). */
+  readonly pipes = new VisitPipes(this);
 
   private constructor(
     readonly router: types.Router,
@@ -81,12 +86,18 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     return [...this.participants.values()].flatMap((p) => [...p.producers.values()]);
   }
 
-  findProducer(producerId: string): Producer | undefined {
+  /** A local producer or one piped in from another node: viewers here consume either alike. */
+  findProducer(producerId: string): Producer | PipedProducer | undefined {
     for (const p of this.participants.values()) {
       const producer = p.producers.get(producerId);
       if (producer) return producer;
     }
-    return undefined;
+    return this.pipes.producers.get(producerId);
+  }
+
+  /** Producers piped in from other nodes. */
+  pipedProducers(): PipedProducer[] {
+    return [...this.pipes.producers.values()];
   }
 
   consumers(): Consumer[] {
@@ -110,6 +121,7 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     const counts = emptyCounts();
     if (this.isClosed) return counts;
     counts.routers = 1;
+    counts.pipes = this.pipes.counts();
     for (const p of this.participants.values()) {
       counts.transports += p.transports.size;
       for (const producer of p.producers.values()) counts.producers[producer.kind]++;
@@ -129,7 +141,7 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     const [mark, pending] = [this.requests.mark(), this.requests.inFlight];
     const held = await dumpRouter(this.router, this.config.requestTimeoutMs);
     if (!this.requests.settledSince(mark, pending)) return { held };
-    const known = new Set<string>();
+    const known = new Set<string>(this.pipes.ids());
     for (const p of this.participants.values()) {
       for (const map of [p.transports, p.producers, p.consumers]) for (const id of map.keys()) known.add(id);
     }
@@ -143,6 +155,7 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
 
   /** Closes the router and, with it, every participant's media; idempotent. */
   close(): void {
+    this.pipes.close();
     for (const p of this.participants.values()) p.close();
     this.participants.clear();
     if (!this.router.closed) this.router.close();
@@ -160,7 +173,7 @@ export async function dumpRouter(router: types.Router, timeoutMs: number): Promi
 }
 
 export function emptyCounts(): MediaCounts {
-  return { routers: 0, transports: 0, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 } };
+  return { routers: 0, transports: 0, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 }, pipes: { transports: 0, producers: 0, consumers: 0 } };
 }
 
 export function addCounts(a: MediaCounts, b: MediaCounts): MediaCounts {
@@ -169,5 +182,6 @@ export function addCounts(a: MediaCounts, b: MediaCounts): MediaCounts {
     transports: a.transports + b.transports,
     producers: { audio: a.producers.audio + b.producers.audio, video: a.producers.video + b.producers.video },
     consumers: { audio: a.consumers.audio + b.consumers.audio, video: a.consumers.video + b.consumers.video },
+    pipes: { transports: a.pipes.transports + b.pipes.transports, producers: a.pipes.producers + b.pipes.producers, consumers: a.pipes.consumers + b.pipes.consumers },
   };
 }

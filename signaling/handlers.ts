@@ -78,7 +78,7 @@ export const handlers: Handlers = {
     // The client's RTP parameters passed the schema; mediasoup validates their inner detail (BAD_REQUEST when it refuses).
     const rtpParameters = msg.rtpParameters as types.RtpParameters;
     const producer = await media.produce({ ...msg, rtpParameters });
-    self.visit.tellOthers(self, 'newProducer', { producerId: producer.id, participantId: self.participantId, kind: producer.kind, source: msg.source, paused: producer.paused });
+    self.visit.producerAdded(self, { producerId: producer.id, participantId: self.participantId, kind: producer.kind, source: msg.source, paused: producer.paused });
     return { producerId: producer.id };
   }),
 
@@ -108,7 +108,7 @@ export const handlers: Handlers = {
       self.visit.recordDenied(self, `requestFullQuality:${msg.participantId}`);
       throw new VisitwireError(ErrorCode.FORBIDDEN, 'only a provider may ask for full quality');
     }
-    if (!self.visit.participants.get(msg.participantId)?.joined) throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such participant');
+    if (!self.visit.hasJoined(msg.participantId)) throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such participant');
     self.visit.adaptation?.setFullQuality(self.participantId, msg.participantId, msg.enabled);
     return {};
   }),
@@ -131,6 +131,7 @@ function setProducerPaused(ctx: RequestContext, producerId: string, paused: bool
     self.visit.tellOthers(self, paused ? 'producerPaused' : 'producerResumed', event);
     if (producer.kind === 'video') self.visit.tellAdmitted(paused ? 'videoPaused' : 'videoResumed', { ...event, reason: 'muted' });
     if (producer.kind === 'video' && paused) mediaMetrics.videoPaused('muted');
+    self.visit.mediaChanged();
     return {};
   });
 }

@@ -15,6 +15,7 @@ import type { WorkerPool } from '../sfu/worker-pool.ts';
 import type { Participant, ParticipantLink } from './participant.ts';
 import type { ClientReplies, ResumeGrant } from './protocol.ts';
 import { Visit, type VisitContext } from './visit.ts';
+import type { CascadeOptions } from './visit-cascade.ts';
 
 export type { Participant, ParticipantLink } from './participant.ts';
 
@@ -37,6 +38,8 @@ export interface VisitServiceOptions {
   isDraining?: () => boolean;
   /** The visit's last participant left, or its media was lost: the node no longer holds it. Called once per visit. */
   onVisitEnded?: (visitId: string) => void;
+  /** In a cluster: visits span nodes (signaling/visit-cascade.ts). */
+  cascade?: CascadeOptions;
 }
 
 /** A patient admitted once is let straight back in on rejoin (reconnect, node or worker failover) for this long. */
@@ -58,7 +61,7 @@ export class VisitService {
   constructor(private readonly o: VisitServiceOptions) {
     this.admissions = o.admissions ?? new MemoryRegistry();
     this.context = {
-      pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId,
+      pool: o.pool, media: o.media, policy: o.policy, maxParticipants: o.maxParticipantsPerVisit, audit: o.audit, logger: o.logger, nodeId: o.nodeId, cascade: o.cascade,
       wasAdmitted: (visitId, userId) => this.admissions.wasAdmitted(visitId, userId).catch((err: unknown) => {
         o.logger.warn({ visitId, err: (err as Error).message }, 'admission lookup failed; the patient waits to be admitted');
         return false;
@@ -84,6 +87,16 @@ export class VisitService {
     let n = 0;
     for (const v of this.visits.values()) n += v.participants.size;
     return n;
+  }
+
+  /** Visits on this node by how many nodes each spans (heartbeats; the router's /v1/regions). */
+  visitsByNodes(): Record<string, number> {
+    const byNodes: Record<string, number> = {};
+    for (const v of this.visits.values()) {
+      const n = String(1 + (v.cascade?.peerCount() ?? 0));
+      byNodes[n] = (byNodes[n] ?? 0) + 1;
+    }
+    return byNodes;
   }
 
   /** Participants seated on this node, by role (metrics). */

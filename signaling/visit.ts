@@ -9,8 +9,10 @@ import { VisitAdaptation } from '../sfu/adaptation.ts';
 import type { PolicyConfig } from '../sfu/policy/config.ts';
 import { VisitMedia } from '../sfu/visit-media.ts';
 import type { WorkerPool } from '../sfu/worker-pool.ts';
+import { FORWARDED_EVENTS, type ForwardedEvent, type RemoteParticipant } from './cascade-messages.ts';
 import { Participant, type ParticipantLink } from './participant.ts';
-import type { ClientReplies, LeaveReason, ProducerInfo, ServerEventName, ServerEvents } from './protocol.ts';
+import type { ClientReplies, LeaveReason, ParticipantInfo, ProducerInfo, ServerEvents } from './protocol.ts';
+import { VisitCascade, type CascadeOptions } from './visit-cascade.ts';
 
 /** What a visit needs from its node. */
 export interface VisitContext {
@@ -28,6 +30,8 @@ export interface VisitContext {
   onClosed(visit: Visit): void;
   /** A participant closed: called once each. */
   onParticipantClosed(p: Participant): void;
+  /** In a cluster: how this node shares a visit with the other nodes holding it (visit-cascade.ts). */
+  cascade?: CascadeOptions;
 }
 
 /** A join's answer but for its resume credential, which the node issues. */
@@ -49,6 +53,8 @@ export class Visit {
   readonly participants = new Map<string, Participant>();
   media?: VisitMedia;
   adaptation?: VisitAdaptation;
+  /** This node's part of the visit when the visit spans nodes (a cluster). */
+  cascade?: VisitCascade;
   private mediaCreation?: Promise<VisitMedia>;
   private closing = false;
 
@@ -88,37 +94,59 @@ export class Visit {
     this.audit('join', p, p.admission);
     if (p.admission === 'waiting') this.notifyWaitingRoom();
     else this.announceAdmitted(p);
+    this.cascade?.changed();
     const waiting = p.admission === 'waiting';
     return {
       self: p.info(),
       admission: p.admission,
       routerRtpCapabilities: media.rtpCapabilities,
-      participants: waiting ? [] : this.othersAdmitted(p).map((o) => o.info()),
+      participants: waiting ? [] : this.admittedInfos(p),
       producers: waiting ? [] : this.producersFor(p),
-      waiting: STAFF_ROLES.has(p.role) ? this.waiting().map((o) => o.info()) : [],
+      waiting: STAFF_ROLES.has(p.role) ? this.waitingInfos() : [],
     };
   }
 
-  /** A provider or nurse admits or denies a participant in the waiting room. */
+  /**
+   * A provider or nurse admits or denies a participant in the waiting room,
+   * on this node or another (that node, which owns the participant, applies it).
+   */
   decideAdmission(self: Participant, decision: 'admit' | 'deny', targetId: string): void {
     if (!STAFF_ROLES.has(self.role)) {
       this.recordDenied(self, `${decision}:${targetId}`);
       throw new VisitwireError(ErrorCode.FORBIDDEN, `only a provider or nurse may ${decision}`);
     }
     const target = this.participants.get(targetId);
+    const remote = target ? undefined : this.cascade?.member(targetId);
+    if (remote?.admission === 'waiting') {
+      this.audit(decision, self, remote.userId);
+      this.cascade!.decide(remote.nodeId, decision, targetId, { userId: self.userId, role: self.role });
+      return;
+    }
     if (!target?.joined || target.admission !== 'waiting') throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such participant in the waiting room');
+    this.audit(decision, self, target.userId);
+    this.applyAdmission(decision, target);
+  }
+
+  /** A staff member on node `from` decided about a participant waiting here. */
+  applyRemoteDecision(decision: 'admit' | 'deny', targetId: string, by: { userId: string; role: RemoteParticipant['role'] }, from: string): void {
+    const target = this.participants.get(targetId);
+    if (!target?.joined || target.admission !== 'waiting') return;
+    this.ctx.audit.record({ action: decision, userId: by.userId, role: by.role, visitId: this.visitId, address: `node:${from}`, node: this.ctx.nodeId, target: target.userId });
+    this.applyAdmission(decision, target);
+  }
+
+  private applyAdmission(decision: 'admit' | 'deny', target: Participant): void {
     if (decision === 'deny') {
-      this.audit('deny', self, target.userId);
       target.notify('admission', { admission: 'denied', participants: [], producers: [] });
       target.close('denied');
       return;
     }
     target.admission = 'admitted';
     this.ctx.rememberAdmitted(this.visitId, target.userId);
-    this.audit('admit', self, target.userId);
-    target.notify('admission', { admission: 'admitted', participants: this.othersAdmitted(target).map((o) => o.info()), producers: this.producersFor(target) });
+    target.notify('admission', { admission: 'admitted', participants: this.admittedInfos(target), producers: this.producersFor(target) });
     this.announceAdmitted(target);
     this.notifyWaitingRoom();
+    this.cascade?.changed();
   }
 
   /** Audits a request refused for the participant's role. */
@@ -126,14 +154,82 @@ export class Visit {
     this.audit('denied-request', p, request);
   }
 
-  /** Tells the admitted others, except `from`. */
-  tellOthers<E extends ServerEventName>(from: Participant, event: E, data: ServerEvents[E]): void {
+  /** Tells the admitted others, except `from`, here and on the other nodes of the visit. */
+  tellOthers<E extends ForwardedEvent>(from: Participant, event: E, data: ServerEvents[E]): void {
     for (const other of this.othersAdmitted(from)) other.notify(event, data);
+    this.cascade?.tell(event, data);
   }
 
-  /** Tells every admitted participant, `from` included. */
-  tellAdmitted<E extends ServerEventName>(event: E, data: ServerEvents[E]): void {
+  /** Tells every admitted participant, `from` included, here and on the other nodes. */
+  tellAdmitted<E extends ForwardedEvent>(event: E, data: ServerEvents[E]): void {
     for (const p of this.participants.values()) if (p.admitted) p.notify(event, data);
+    this.cascade?.tell(event, data);
+  }
+
+  /** A participant here published: the admitted others here are told; the other nodes pipe it in and tell theirs. */
+  producerAdded(from: Participant, info: ProducerInfo): void {
+    for (const other of this.othersAdmitted(from)) other.notify('newProducer', info);
+    this.cascade?.changed();
+  }
+
+  /** A producer here paused or resumed: its state goes to the other nodes (which pause their piped copy). */
+  mediaChanged(): void {
+    this.cascade?.changed();
+  }
+
+  /** An event another node forwarded: for one participant here (`to`), or every admitted one. */
+  deliverForwarded<E extends ForwardedEvent>(event: E, data: ServerEvents[E], to?: string): void {
+    if (to) return this.participants.get(to)?.notify(event, data);
+    const about = (data as { participantId?: string }).participantId;
+    for (const p of this.participants.values()) if (p.admitted && !(about && this.sameUser(p, about))) p.notify(event, data);
+  }
+
+  /** A participant on another node was admitted: the admitted here see them join (but the same user: see sameUser). */
+  announceRemoteJoined(info: ParticipantInfo): void {
+    for (const p of this.participants.values()) if (p.admitted && p.userId !== info.userId) p.notify('participantJoined', info);
+  }
+
+  /** A producer of another node is piped in: the admitted here may consume it now. */
+  announcePiped(info: ProducerInfo): void {
+    for (const p of this.participants.values()) if (p.admitted && !this.sameUser(p, info.participantId)) p.notify('newProducer', info);
+  }
+
+  /**
+   * Whether `participantId` is another seat of `p`'s user on another node: a
+   * move between nodes (drain, make before break) holds both for a moment,
+   * and a user never sees or receives themselves.
+   */
+  private sameUser(p: Participant, participantId: string): boolean {
+    return this.cascade?.member(participantId)?.userId === p.userId;
+  }
+
+  /** The waiting room on another node changed. */
+  waitingRoomChanged(): void {
+    this.notifyWaitingRoom();
+  }
+
+  /** Admitted participants on this node (they view everything, so they decide what is piped in). */
+  admittedCount(): number {
+    let n = 0;
+    for (const p of this.participants.values()) if (p.admitted) n++;
+    return n;
+  }
+
+  /** Producers of participants on this node, as the other nodes are told. */
+  localProducers(): ProducerInfo[] {
+    return (this.media?.producers() ?? []).filter((x) => !x.closed).map((x) => ({
+      producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
+    }));
+  }
+
+  /** The role of a participant here or on another node (layer priority). */
+  roleOf(participantId: string): ParticipantInfo['role'] | undefined {
+    return this.participants.get(participantId)?.role ?? this.cascade?.member(participantId)?.role;
+  }
+
+  /** Whether a joined participant with this id is in the visit, here or on another node. */
+  hasJoined(participantId: string): boolean {
+    return this.participants.get(participantId)?.joined === true || this.cascade?.member(participantId) !== undefined;
   }
 
   /** Called by Participant when its connection drops and its grace starts. */
@@ -162,6 +258,7 @@ export class Visit {
       } else if (!this.closing) {
         this.notifyWaitingRoom();
       }
+      if (!this.closing && this.participants.size > 0) this.cascade?.changed();
     }
     if (this.participants.size === 0) this.close('left');
   }
@@ -171,6 +268,7 @@ export class Visit {
     if (this.closing) return;
     this.closing = true;
     for (const p of [...this.participants.values()]) p.close(reason);
+    this.cascade?.close();
     this.adaptation?.close();
     this.media?.close();
     this.ctx.onClosed(this);
@@ -189,12 +287,22 @@ export class Visit {
         throw new VisitwireError(ErrorCode.UNAVAILABLE, 'the visit closed while its media was created');
       }
       this.adopt(media);
-      return media;
+      return this.joinCluster(media);
     });
     // A failed creation (no live worker during a respawn) is tried afresh by the next join.
     creation.catch(() => { if (this.mediaCreation === creation) this.mediaCreation = undefined; });
     this.mediaCreation = creation;
     return creation;
+  }
+
+  /** In a cluster, the visit's part on this node joins the other nodes' (a failure leaves it on this node alone). */
+  private async joinCluster(media: VisitMedia): Promise<VisitMedia> {
+    if (!this.ctx.cascade) return media;
+    this.cascade = new VisitCascade(this, this.ctx.cascade);
+    await this.cascade.start().catch((err: unknown) => {
+      this.ctx.logger.warn({ visitId: this.visitId, err: (err as Error).message }, 'could not join the visit\'s other nodes; it goes on on this node alone');
+    });
+    return media;
   }
 
   private adopt(media: VisitMedia): void {
@@ -205,8 +313,16 @@ export class Visit {
       this.close('media-lost');
     });
     this.adaptation = new VisitAdaptation(media, {
-      notify: (pid, event, data) => this.participants.get(pid)?.link.notify<keyof MediaEvents>(event, data),
-      roleOf: (pid) => this.participants.get(pid)?.role,
+      notify: (pid, event, data) => {
+        const local = this.participants.get(pid);
+        if (local) local.link.notify<keyof MediaEvents>(event, data);
+        else if (isForwarded(event)) this.cascade?.tell(event, data as ServerEvents[typeof event], pid);
+      },
+      broadcast: (event, data) => {
+        for (const pid of media.participantIds()) this.participants.get(pid)?.link.notify<keyof MediaEvents>(event, data);
+        this.cascade?.tell(event, data as ServerEvents[typeof event]);
+      },
+      roleOf: (pid) => this.roleOf(pid),
     }, this.ctx.policy, this.ctx.logger.child({ visitId: this.visitId }));
   }
 
@@ -215,7 +331,7 @@ export class Visit {
   }
 
   private notifyWaitingRoom(): void {
-    const waiting = this.waiting().map((p) => p.info());
+    const waiting = this.waitingInfos();
     for (const p of this.participants.values()) if (p.admitted && STAFF_ROLES.has(p.role)) p.notify('waitingRoom', { waiting });
   }
 
@@ -223,12 +339,24 @@ export class Visit {
     return [...this.participants.values()].filter((p) => p !== self && p.admitted);
   }
 
-  private waiting(): Participant[] {
-    return [...this.participants.values()].filter((p) => p.joined && p.admission === 'waiting');
+  /** The admitted others of `self`, here and on the other nodes. */
+  private admittedInfos(self: Participant): ParticipantInfo[] {
+    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'admitted' && m.userId !== self.userId)
+      .map(({ participantId, userId, role }) => ({ participantId, userId, role }));
+    return [...this.othersAdmitted(self).map((o) => o.info()), ...remote];
   }
 
+  /** The waiting room, here and on the other nodes. */
+  private waitingInfos(): ParticipantInfo[] {
+    const local = [...this.participants.values()].filter((p) => p.joined && p.admission === 'waiting').map((p) => p.info());
+    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'waiting').map(({ participantId, userId, role }) => ({ participantId, userId, role }));
+    return [...local, ...remote];
+  }
+
+  /** What `p` may consume: the others' producers here and those piped in from other nodes. */
   private producersFor(p: Participant): ProducerInfo[] {
-    return (this.media?.producers() ?? []).filter((x) => x.appData.participantId !== p.participantId).map((x) => ({
+    const all = [...(this.media?.producers() ?? []), ...(this.media?.pipedProducers() ?? [])];
+    return all.filter((x) => !x.closed && x.appData.participantId !== p.participantId && !this.sameUser(p, x.appData.participantId)).map((x) => ({
       producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
     }));
   }
@@ -237,3 +365,6 @@ export class Visit {
     this.ctx.audit.record({ action, userId: p.userId, role: p.role, visitId: this.visitId, address: p.address, node: this.ctx.nodeId, target });
   }
 }
+
+const FORWARDED: ReadonlySet<string> = new Set(FORWARDED_EVENTS);
+const isForwarded = (event: string): event is ForwardedEvent => FORWARDED.has(event);

@@ -9,7 +9,7 @@ import { DEFAULT_HEARTBEAT_EXPIRY_MS, RedisRegistry } from '../common/registry/i
 import { mintToken, type MintOptions } from '../common/tokens.ts';
 import { CLI, deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
-import { TEST_SECRET } from './helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 /**
  * A three-region cluster on this machine: three `visitwire node` and two
@@ -26,7 +26,7 @@ const REGIONS = [
   { id: 'ap-northeast', lat: 35.68, lon: 139.69, tags: [] },
 ];
 const NODES = { dub: ['dub-1', 'eu-west'], iad: ['iad-1', 'us-east'], nrt: ['nrt-1', 'ap-northeast'] } as const;
-const ENV = { VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
 
 const started: ChildProcess[] = [];
 const clients: TestClient[] = [];
@@ -103,23 +103,24 @@ describe('a client lands in the region nearest to it', () => {
   });
 });
 
-describe('one visit, one node', () => {
-  it('two routers racing to place a new visit agree on one node', async () => {
+describe('a visit\'s home, and participants near it or far', () => {
+  it('two routers racing to place a new visit agree on one home; each far participant gets its nearest node', async () => {
     for (let i = 0; i < 5; i++) {
       const visit = `race-${i}`;
       const [a, b] = await Promise.all([route(routerA, visit, { from: IP.uk }), route(routerB, visit, { from: IP.jp })]);
-      expect(a.body.nodeId).toBeDefined();
-      expect(b.body.nodeId).toBe(a.body.nodeId);
-      expect([a.body.reason, b.body.reason]).toContain('visit-home');
-      expect(await registry.getVisitHome(visit)).toBe(a.body.nodeId);
+      expect(a.body).toMatchObject({ nodeId: 'dub-1', reason: 'nearest-region:eu-west' });
+      expect(b.body).toMatchObject({ nodeId: 'nrt-1', reason: 'nearest-region:ap-northeast' });
+      expect(['dub-1', 'nrt-1']).toContain(await registry.getVisitHome(visit));
     }
   });
 
-  it('a second participant from another continent joins the visit on its home node', async () => {
+  it('a participant within --sticky-km (default 1,500 km) joins the home node; one from another continent gets its nearest node', async () => {
     const first = await route(routerA, 'sticky', { from: IP.uk });
-    const second = await route(routerB, 'sticky', { from: IP.jp, token: await token({ visit: 'sticky', user: 'dr-1', role: 'provider' }) });
+    const near = await route(routerB, 'sticky', { from: IP.de, token: await token({ visit: 'sticky', user: 'rn-1', role: 'nurse' }) });
+    const far = await route(routerB, 'sticky', { from: IP.jp, token: await token({ visit: 'sticky', user: 'dr-1', role: 'provider' }) });
     expect(first.body).toMatchObject({ nodeId: 'dub-1', reason: 'nearest-region:eu-west' });
-    expect(second.body).toMatchObject({ nodeId: 'dub-1', reason: 'visit-home' });
+    expect(near.body).toMatchObject({ nodeId: 'dub-1', reason: 'visit-home' });
+    expect(far.body).toMatchObject({ nodeId: 'nrt-1', reason: 'nearest-region:ap-northeast' });
   });
 });
 

@@ -21,11 +21,11 @@ import { RedisRegistry } from '../common/registry/index.ts';
 import { mintToken } from '../common/tokens.ts';
 import { launchBrowser, rtpStats, until, type TestBrowser, type TestPage } from './helpers/browser.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
-import { TEST_SECRET } from './helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `visitwire-failover-test-${randomBytes(6).toString('hex')}:`;
-const ENV = { VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
 const VISIT = 'visit-failover';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../common/tokens.ts';
 import { CLI, deleteKeys, request, spawnRole } from './helpers/cluster.ts';
 import { connectClient } from './helpers/signaling-client.ts';
-import { TEST_SECRET } from './helpers/stack.ts';
+import { TEST_CLUSTER_ENV, TEST_SECRET } from './helpers/stack.ts';
 
 /**
  * A `visitwire node` and a `visitwire router` that hold only public keys
@@ -52,7 +52,7 @@ beforeAll(async () => {
   await writeKeySet('old', 'new');
   const regionsFile = path.join(tmp, 'regions.json');
   await writeFile(regionsFile, JSON.stringify([{ id: 'eu-west', lat: 53.35, lon: -6.26, tags: ['eu'] }]));
-  const env = { VISITWIRE_JWKS_FILE: jwksFile(), VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+  const env = { ...TEST_CLUSTER_ENV, VISITWIRE_JWKS_FILE: jwksFile(), VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
   const [node, router] = await Promise.all([
     spawnRole(['node', '--region', 'eu-west', '--node-id', 'keys-1', '--redis', REDIS_URL, '--host', '127.0.0.1', '--port', '0'],
       env, /visitwire node \S+ \(\S+\) is serving (\S+)/, started),

@@ -9,7 +9,7 @@ import { mintToken } from '../common/tokens.ts';
 import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { deleteKeys, spawnRole } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
-import { startServer, TEST_SECRET, type RunningStack } from './helpers/stack.ts';
+import { startServer, TEST_CLUSTER_ENV, TEST_SECRET, type RunningStack } from './helpers/stack.ts';
 
 /** 'connected', or the refusal's code. Connects from `localAddress` (any 127.0.0.0/8 address is this machine). */
 async function connectFrom(url: string, token: string, localAddress: string, keep: TestClient['socket'][]): Promise<string> {
@@ -88,7 +88,7 @@ describe('across two nodes and two routers sharing Redis', () => {
     const regionsFile = path.join(tmp, 'regions.json');
     await writeFile(regionsFile, JSON.stringify([{ id: 'eu-west', lat: 53.35, lon: -6.26, tags: [] }]));
     const env = {
-      VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn',
+      ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn',
       VISITWIRE_LIMIT_CONNECTIONS_PER_MINUTE: '4', VISITWIRE_LIMIT_ROUTES_PER_MINUTE: '4',
     };
     const node = (id: string) => spawnRole(['node', '--region', 'eu-west', '--node-id', id, '--redis', REDIS_URL, '--host', '127.0.0.1', '--port', '0'],

@@ -10,6 +10,8 @@ export class MemoryRegistry implements Registry {
   private readonly claims = new Map<string, Claim>();
   /** Admission expiry (ms epoch) by visit and user. */
   private readonly admissions = new Map<string, number>();
+  /** Nodes holding part of each visit: node id -> internal URL and expiry (ms epoch). */
+  private readonly visitParts = new Map<string, Map<string, { url: string; expiresAt: number }>>();
   private claimsSinceSweep = 0;
 
   constructor(options: { heartbeatExpiryMs?: number } = {}) {
@@ -62,7 +64,29 @@ export class MemoryRegistry implements Registry {
     return (this.admissions.get(admissionKey(visitId, userId)) ?? 0) > Date.now();
   }
 
+  async addVisitNode(visitId: string, nodeId: string, internalUrl: string, ttlMs: number): Promise<void> {
+    const parts = this.visitParts.get(visitId) ?? new Map<string, { url: string; expiresAt: number }>();
+    parts.set(nodeId, { url: internalUrl, expiresAt: Date.now() + ttlMs });
+    this.visitParts.set(visitId, parts);
+  }
+
+  async removeVisitNode(visitId: string, nodeId: string): Promise<void> {
+    const parts = this.visitParts.get(visitId);
+    parts?.delete(nodeId);
+    if (parts?.size === 0) this.visitParts.delete(visitId);
+  }
+
+  async visitNodes(visitId: string): Promise<Map<string, string>> {
+    const live = new Map<string, string>();
+    const now = Date.now();
+    for (const [nodeId, part] of this.visitParts.get(visitId) ?? []) {
+      if (part.expiresAt > now && this.isLiveId(nodeId)) live.set(nodeId, part.url);
+    }
+    return live;
+  }
+
   async close(): Promise<void> {
+    this.visitParts.clear();
     this.nodes.clear();
     this.claims.clear();
     this.admissions.clear();

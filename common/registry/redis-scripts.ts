@@ -57,3 +57,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `);
+
+/**
+ * KEYS[1] visit nodes hash. ARGV[1] key prefix.
+ * Returns [nodeId, url, ...] of nodes whose node key exists, and drops the others.
+ */
+export const LIVE_VISIT_NODES = script(`
+local out = {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  if redis.call('EXISTS', ARGV[1] .. 'node:' .. flat[i]) == 1 then
+    table.insert(out, flat[i])
+    table.insert(out, flat[i + 1])
+  else
+    redis.call('HDEL', KEYS[1], flat[i])
+  end
+end
+return out
+`);

@@ -1,6 +1,6 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { withTimeout } from '../errors.ts';
-import { CLAIM_VISIT, LIST_NODES, RELEASE_VISIT, runScript } from './redis-scripts.ts';
+import { CLAIM_VISIT, LIST_NODES, LIVE_VISIT_NODES, RELEASE_VISIT, runScript } from './redis-scripts.ts';
 import { parseNodeInfo } from './schema.ts';
 import { DEFAULT_HEARTBEAT_EXPIRY_MS, type NodeInfo, type NodeRecord, type Registry } from './types.ts';
 
@@ -19,7 +19,9 @@ interface StoredNode { info: NodeInfo; expiryMs: number }
 /**
  * Registry shared by a cluster through Redis. A node is live while its key
  * `<prefix>node:<id>` exists (SET PX on each heartbeat); a visit's home is the
- * key `<prefix>visit:<id>`, claimed by a Lua script so concurrent routers agree.
+ * key `<prefix>visit:<id>`, claimed by a Lua script so concurrent routers agree;
+ * the nodes holding parts of a visit (it spans nodes) are the hash
+ * `<prefix>visitnodes:<id>` (node id -> internal URL), whose expiry each of them refreshes.
  */
 export class RedisRegistry implements Registry {
   readonly heartbeatExpiryMs: number;
@@ -87,6 +89,22 @@ export class RedisRegistry implements Registry {
     return (await this.call('wasAdmitted', this.redis.exists(this.admissionKey(visitId, userId)))) === 1;
   }
 
+  async addVisitNode(visitId: string, nodeId: string, internalUrl: string, ttlMs: number): Promise<void> {
+    const key = this.visitNodesKey(visitId);
+    await this.transaction('addVisitNode', this.redis.multi().hset(key, nodeId, internalUrl).pexpire(key, Math.max(1, Math.round(ttlMs))));
+  }
+
+  async removeVisitNode(visitId: string, nodeId: string): Promise<void> {
+    await this.call('removeVisitNode', this.redis.hdel(this.visitNodesKey(visitId), nodeId));
+  }
+
+  async visitNodes(visitId: string): Promise<Map<string, string>> {
+    const flat = await this.call('visitNodes', runScript(this.redis, LIVE_VISIT_NODES, [this.visitNodesKey(visitId)], [this.prefix])) as string[];
+    const nodes = new Map<string, string>();
+    for (let i = 0; i < flat.length; i += 2) nodes.set(String(flat[i]), String(flat[i + 1]));
+    return nodes;
+  }
+
   async close(): Promise<void> {
     try {
       await withTimeout(this.redis.quit(), this.timeoutMs, 'registry close');
@@ -117,6 +135,8 @@ export class RedisRegistry implements Registry {
 
   private nodeKey(nodeId: string): string { return `${this.prefix}node:${nodeId}`; }
   private visitKey(visitId: string): string { return `${this.prefix}visit:${visitId}`; }
+  /** Not under `visit:`: a visit id may itself end in `:nodes`. */
+  private visitNodesKey(visitId: string): string { return `${this.prefix}visitnodes:${visitId}`; }
   private indexKey(): string { return `${this.prefix}nodes`; }
   /** Ids may contain `:`; the visit id's length keeps the key unambiguous. */
   private admissionKey(visitId: string, userId: string): string { return `${this.prefix}admitted:${visitId.length}:${visitId}:${userId}`; }

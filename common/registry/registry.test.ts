@@ -135,6 +135,33 @@ describe.each(implementations)('%s registry', (_name, open) => {
     await sleep(400);
     expect(await registry.wasAdmitted('v:1', 'pt-1')).toBe(false);
   });
+
+  it('lists the live nodes holding parts of a visit with their internal URLs', async () => {
+    const registry = make({ heartbeatExpiryMs: 300 });
+    await registry.heartbeat(node('a'));
+    await registry.heartbeat(node('b'));
+    expect(await registry.visitNodes('v:nodes')).toEqual(new Map());
+    await registry.addVisitNode('v:nodes', 'a', 'http://127.0.0.1:7001', 10_000);
+    await registry.addVisitNode('v:nodes', 'b', 'http://127.0.0.1:7002', 10_000);
+    await registry.addVisitNode('other', 'a', 'http://127.0.0.1:7001', 10_000);
+    expect(await registry.visitNodes('v:nodes')).toEqual(new Map([['a', 'http://127.0.0.1:7001'], ['b', 'http://127.0.0.1:7002']]));
+    await registry.removeVisitNode('v:nodes', 'b');
+    expect([...(await registry.visitNodes('v:nodes')).keys()]).toEqual(['a']);
+    expect([...(await registry.visitNodes('other')).keys()]).toEqual(['a']);
+  });
+
+  it('leaves out a visit node whose heartbeat expired, and a part past its ttl', async () => {
+    const registry = make({ heartbeatExpiryMs: 300 });
+    await registry.heartbeat(node('a'));
+    await registry.addVisitNode('v', 'a', 'http://a', 10_000);
+    await registry.addVisitNode('v', 'dead', 'http://dead', 10_000);
+    await registry.addVisitNode('short', 'a', 'http://a', 100);
+    expect([...(await registry.visitNodes('v')).keys()]).toEqual(['a']);
+    await sleep(150);
+    expect(await registry.visitNodes('short')).toEqual(new Map());
+    await sleep(250);
+    expect(await registry.visitNodes('v')).toEqual(new Map());
+  });
 });
 
 describe('redis registry shared by two routers', () => {

@@ -10,7 +10,10 @@ export const NodeInfoSchema = z.object({
   region: IdSchema,
   signalingUrl: z.url({ protocol: /^(https?|wss?)$/ }),
   capacity: z.object({ maxVisits: z.number().int().positive() }),
-  load: z.object({ visits: Count, participants: Count, consumers: Count, cpu: z.number().min(0).max(1) }),
+  load: z.object({
+    visits: Count, participants: Count, consumers: Count, cpu: z.number().min(0).max(1),
+    visitsByNodes: z.record(z.string().regex(/^[1-9]\d{0,2}$/), Count).optional(),
+  }),
   draining: z.boolean(),
 }) satisfies z.ZodType<NodeInfo>;
 

@@ -5,6 +5,8 @@ export interface NodeLoad {
   consumers: number;
   /** Share of the node's worker cores in use, 0..1. */
   cpu: number;
+  /** This node's visits by how many nodes each spans ("1": on this node alone, "2": this and one other...). */
+  visitsByNodes?: Record<string, number>;
 }
 
 export interface NodeCapacity {
@@ -54,6 +56,15 @@ export interface Registry {
   rememberAdmission(visitId: string, userId: string, ttlMs: number): Promise<void>;
   /** Whether this user was admitted to this visit within the remembered time. */
   wasAdmitted(visitId: string, userId: string): Promise<boolean>;
+  /**
+   * Records that `nodeId` holds part of the visit and takes pipe requests at
+   * `internalUrl`; the record lapses after `ttlMs` unless added again (each node refreshes its visits).
+   */
+  addVisitNode(visitId: string, nodeId: string, internalUrl: string, ttlMs: number): Promise<void>;
+  /** The node's part of the visit ended. */
+  removeVisitNode(visitId: string, nodeId: string): Promise<void>;
+  /** Live nodes holding part of the visit (a node past its heartbeat expiry is left out): node id -> internal URL. */
+  visitNodes(visitId: string): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
 

@@ -2,11 +2,15 @@ import type { NodeRecord } from '../../common/registry/types.ts';
 import type { Region } from '../regions.ts';
 
 /**
- * Default of `stickyKm`: half the Earth's circumference, so every client is
- * within it. Nodes do not yet pipe a visit between them, so by default a
- * visit's participants all go to its home node.
+ * Default of `stickyKm`. Within 1,500 km (one metro area or one continental
+ * region: Dublin-Frankfurt, Virginia-Chicago) the visit's node is at most
+ * some 15-25 ms of round trip farther than the nearest one, which RTCP,
+ * retransmissions and bandwidth estimation take well, and one node costs no
+ * pipe hop and no second copy of every stream. Beyond it (Virginia-Oregon,
+ * Boston-Tokyo) the participant's own node joins the visit and the pipe
+ * carries the long leg once (README, "One visit across regions").
  */
-export const DEFAULT_STICKY_KM = 20_038;
+export const DEFAULT_STICKY_KM = 1500;
 
 export interface GeoPoint { lat: number; lon: number }
 

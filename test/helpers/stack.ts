@@ -5,6 +5,8 @@ import type { Role } from '../../common/roles.ts';
 import { mintToken } from '../../common/tokens.ts';
 
 export const TEST_SECRET = 'visitwire-test-secret-0123456789';
+/** What `visitwire node` processes of a test cluster sign pipe requests with; their internal API takes any free loopback port. */
+export const TEST_CLUSTER_ENV = { VISITWIRE_CLUSTER_SECRET: 'visitwire-test-cluster-secret-0123456789', VISITWIRE_INTERNAL_ADDR: '127.0.0.1:0' };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface RunningStack {
