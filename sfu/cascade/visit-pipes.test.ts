@@ -41,6 +41,8 @@ const orphans = async (m: VisitMedia) => (await m.inspect()).orphans;
 describe('VisitPipes', () => {
   it('pipes a producer to another node with its id, owner and every simulcast layer; one pipe per direction; nothing unowned', async () => {
     const { a, b, audio, video, pull } = await twoNodes();
+    const pipeTransports: types.Transport[] = [];
+    for (const m of [a, b]) m.router.observer.on('newtransport', (t) => pipeTransports.push(t));
     const [piped, again] = await Promise.all([pull(video.id), pull(video.id)]);
     expect(again).toBe(piped);
     await pull(audio.id);
@@ -52,6 +54,9 @@ describe('VisitPipes', () => {
     expect(b.counts().pipes).toEqual({ transports: 1, producers: 2, consumers: 0 });
     expect(await orphans(a)).toEqual([]);
     expect(await orphans(b)).toEqual([]);
+    // Media between nodes is encrypted: each side of the pipe runs SRTP.
+    expect(pipeTransports).toHaveLength(2);
+    for (const t of pipeTransports) expect((await t.dump() as types.PipeTransportDump).srtpParameters?.cryptoSuite).toMatch(/^AEAD_AES_256_GCM|AES_CM_128_HMAC_SHA1_80$/);
     a.close();
     b.close();
   });
