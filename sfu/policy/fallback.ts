@@ -82,7 +82,8 @@ export function stepDownlink(
     return { state: next, events: [] };
   }
   next.belowSinceMs = sustainedSince(state.belowSinceMs, !carries, nowMs);
-  if (heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
+  const deep = usable < (audioBitrate + lowestVideoBitrate) * config.fallbackPauseNowFraction;
+  if (deep || heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
   if (state.mode === 'recovering' && next.belowSinceMs === null && nowMs - state.sinceMs >= config.recoverHoldMs) return enter('normal');
   if (state.mode === 'normal' && nowMs - state.sinceMs >= config.backoffResetMs) next.pauses = 0;
   return { state: next, events: [] };
