@@ -41,8 +41,10 @@ export interface PolicyConfig {
   stepUpHeadroom: number;
   /** Video pauses when the estimate cannot carry audio plus the lowest layer for this long (ms)... */
   fallbackPauseMs: number;
-  /** ...and at once when the estimate falls below this fraction of audio plus the lowest layer. */
+  /** ...and at once when the estimate falls below this fraction of audio plus the lowest layer... */
   fallbackPauseNowFraction: number;
+  /** ...or when the first video, on its lowest layer for stepDownAfterMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
+  fallbackPauseScore: number;
   /** Video resumes only when the estimate carries audio plus the lowest layer times this factor. */
   fallbackResumeFactor: number;
   /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
@@ -107,6 +109,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   stepUpHeadroom: 1.2,
   fallbackPauseMs: 2_000,
   fallbackPauseNowFraction: 0.5,
+  fallbackPauseScore: 3,
   fallbackResumeFactor: 1.5,
   fallbackResumeMs: 5_000,
   fallbackResumeMaxMs: 40_000,
@@ -153,6 +156,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   stepUpHeadroom: 'VISITWIRE_STEP_UP_HEADROOM',
   fallbackPauseMs: 'VISITWIRE_FALLBACK_PAUSE_MS',
   fallbackPauseNowFraction: 'VISITWIRE_FALLBACK_PAUSE_NOW_FRACTION',
+  fallbackPauseScore: 'VISITWIRE_FALLBACK_PAUSE_SCORE',
   fallbackResumeFactor: 'VISITWIRE_FALLBACK_RESUME_FACTOR',
   fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
   fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
@@ -201,7 +205,7 @@ const PolicyConfigSchema = z.object({
   bweUsableFraction: fraction.positive(),
   stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score,
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
-  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
+  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
   uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms, layerStatsMs: ms.min(100), metricsStatsMs: ms.min(100),

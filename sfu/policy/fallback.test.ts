@@ -60,6 +60,14 @@ describe('downlink fallback', () => {
     expect(run.transitions[0]).toEqual({ t: at, to: 'audio-only', reason: 'bandwidth' });
   });
 
+  it.each([
+    { mode: 'normal' as const, pauses: true },
+    { mode: 'recovering' as const, pauses: false },
+  ])('a lowest layer that does not get through pauses video at once in $mode mode: $pauses', ({ mode, pauses }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
+    expect(step.state.mode === 'audio-only').toBe(pauses);
+  });
+
   it('resumes only above the higher threshold, after it has held for the resume time', () => {
     const justCarries = downlink(() => PAUSE_BELOW + 20_000, 60, 'audio-only');
     expect(justCarries.transitions).toEqual([]);

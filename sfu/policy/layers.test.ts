@@ -125,6 +125,16 @@ describe('chooseLayers: fast signals and headroom', () => {
   });
 
   it.each([
+    { score: 3, from: 0, pausedAt: 10_000 },
+    { score: 4, from: 0, pausedAt: null },
+    { score: 3, from: 1, pausedAt: 11_000 },
+  ])('score $score on spatial layer $from: video paused at $pausedAt (only on the lowest layer, held stepDownAfterMs after a step down)', ({ score, from, pausedAt }) => {
+    const layers = SENT.slice(0, from + 1);
+    const run = simulate({ toMs: 14_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { producerLayerBitrates: layers, score: t < 10_000 ? 10 : score })] });
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+  });
+
+  it.each([
     { estimate: 620_000, stepsUp: false },
     { estimate: 700_000, stepsUp: true },
   ])('at a constant $estimate bps the 480-kbps layer is tried only with stepUpHeadroom to spare: $stepsUp', ({ estimate, stepsUp }) => {

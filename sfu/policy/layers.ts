@@ -215,10 +215,15 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     .sort((a, b) => RANK[a.c.priority] - RANK[b.c.priority]);
   const eligible = video.filter(({ c, ladder }) => flowing(c) && ladder.sent.length > 0);
   const first = eligible[0];
+  const firstState = first && prev.consumers[first.c.consumerId];
+  const lowestLayerLost = firstState !== undefined && !firstState.paused && firstState.spatialLayer === first!.ladder.sent[0]
+    && first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore
+    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.stepDownAfterMs);
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
     lowestVideoBitrate: first ? first.ladder.rate(first.ladder.sent[0]!) : config.layers[0]!.bitrate,
+    lowestLayerLost,
   }, nowMs, config).state;
 
   const temporalLayer = config.temporalLayers - 1;
