@@ -69,9 +69,11 @@ describe('layer choice and audio-only fallback on limited networks', () => {
   });
 
   let switchesAt600 = 0;
+  let startOf600 = 0;
   it('(b) at ~600 kbit/s downlink the patient steps down and video keeps decoding', async () => {
     const { page, host } = visit.patient;
     const since = Date.now();
+    startOf600 = since;
     host.limitDownlink(600);
     await until('a middle or low layer at 600 kbit/s', async () => { const w = await width(page); return w > 0 && w <= 640; }, SLOW);
     await keepsGrowing('decoded frames at 600 kbit/s', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
@@ -100,7 +102,8 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     host.limitDownlink();
     const resumed = await until('videoResumed at the patient', async () =>
       (await signals(page, since)).find((s) => s.type === 'videoResumed' && s.viewerId === participantId), SLOW);
-    console.log(`(d) video resumed ${resumed.at - since} ms after the limit was removed`);
+    console.log(`(d) video resumed ${resumed.at - since} ms after the limit was removed; pauses and resumes since (b): ${(await signals(page, startOf600))
+      .filter((s) => s.viewerId === participantId && (s.type === 'videoPaused' || s.type === 'videoResumed')).map((s) => `${s.type}@${s.at - startOf600}`).join(' ')}`);
     await keepsGrowing('decoded frames after the resume', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     const steps = (await signals(page, since)).filter((s) => s.type === 'layersChanged' || s.type === 'videoPaused');
     // Up one layer at a time; never paused again.
