@@ -29,13 +29,19 @@ export interface SenderStats {
 type Producer = types.Producer<ProducerMeta>;
 type Consumer = types.Consumer<ConsumerMeta>;
 
-/** Consumer and audio producer stats (for metrics only) are read every this many rounds. */
-const STATS_EVERY_ROUNDS = 5;
+/** A round follows an event (estimate, score) this soon; a burst of events makes one round. */
+const EVENT_ROUND_DELAY_MS = 50;
+/** A producer score change re-reads the producer's layer bitrates, at most this often. */
+const LAYER_STATS_MIN_GAP_MS = 1000;
 
 /**
  * Applies the layer policy (sfu/policy) to one visit's media: once a second,
- * and when a viewer's input changes, it gathers plain inputs from mediasoup and
- * the SDKs' reports, asks the pure policy, and applies its decisions.
+ * and soon after an event that may change a decision (a new downlink estimate,
+ * a consumer or producer score change), it gathers plain inputs from mediasoup
+ * and the SDKs' reports, asks the pure policy, and applies its decisions.
+ * Worker requests in the steady state: each video producer's stats every
+ * `layerStatsMs` (sooner after its score changes), consumer and audio producer
+ * stats every `metricsStatsMs`; scores and estimates arrive as events.
  */
 export class VisitAdaptation {
   private readonly subscribers = new Map<string, SubscriberState>();
@@ -48,8 +54,17 @@ export class VisitAdaptation {
   private readonly layerBitrates = new Map<string, number[]>();
   private readonly timer: NodeJS.Timeout;
   private readonly metrics = new VisitMediaMetrics();
-  private rounds = 0;
+  /** When each video producer's layer bitrates were read; a score change marks them stale. */
+  private readonly layersReadAt = new Map<string, number>();
+  private readonly layersStale = new Set<string>();
+  /** Listeners on producers and consumers, by id: removed when the object closes or this closes. */
+  private readonly watched = new Map<string, () => void>();
+  private metricsReadAt: number | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
+  private roundWanted = false;
   private running = false;
+  private closed = false;
+  private readonly onEstimate = () => this.soon();
 
   constructor(
     private readonly media: VisitMedia,
@@ -60,10 +75,25 @@ export class VisitAdaptation {
   ) {
     this.timer = setInterval(() => void this.tick(), tickMs);
     this.timer.unref();
+    media.on('downlinkEstimate', this.onEstimate);
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.soonTimer);
+    this.media.off('downlinkEstimate', this.onEstimate);
+    for (const unwatch of this.watched.values()) unwatch();
+    this.watched.clear();
+  }
+
+  /** A round soon, for an event; one round for a burst of them. */
+  private soon(): void {
+    if (this.closed) return;
+    if (this.running) { this.roundWanted = true; return; }
+    if (this.soonTimer) return;
+    this.soonTimer = setTimeout(() => { this.soonTimer = undefined; void this.tick(); }, EVENT_ROUND_DELAY_MS);
+    this.soonTimer.unref();
   }
 
   setViewport(consumerId: string, size: { width: number; height: number }): void {
@@ -90,14 +120,19 @@ export class VisitAdaptation {
 
   /** One round: uplinks, then each viewer's layers, then the layers publishers need send. */
   async tick(nowMs = Date.now()): Promise<void> {
-    if (this.running || this.media.isClosed) return;
+    if (this.running || this.closed || this.media.isClosed) return;
     this.running = true;
+    this.roundWanted = false;
     try {
       const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
-      this.forgetClosed(new Set(videoProducers.map((p) => p.id)), new Set(this.media.consumers().map((c) => c.id)));
-      // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
       const piped = this.media.pipedProducers().filter((p) => p.kind === 'video' && !p.closed);
-      await Promise.all([...videoProducers, ...piped].map((p) => this.measureLayers(p)));
+      const measured = [...videoProducers, ...piped];
+      const consumers = this.media.consumers().filter((c) => !c.closed);
+      this.forgetClosed(new Set(measured.map((p) => p.id)), new Set(consumers.map((c) => c.id)));
+      for (const p of measured) this.watch(p, () => { this.layersStale.add(p.id); this.soon(); });
+      for (const c of consumers) if (c.kind === 'video') this.watch(c, () => this.soon());
+      // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
+      await Promise.all(measured.filter((p) => this.layersDue(p.id, nowMs)).map((p) => this.measureLayers(p, nowMs)));
       for (const p of videoProducers) await this.stepUplink(p, nowMs);
       const wanted = new Map<string, (number | null)[]>();
       for (const viewerId of this.media.participantIds()) {
@@ -109,23 +144,49 @@ export class VisitAdaptation {
       }
       for (const p of videoProducers) this.trimLayers(p, wantedWithPipes(wanted.get(p.id) ?? [], p.rtpParameters.encodings?.length ?? 1, this.media.pipes.isPipedOut(p.id)), nowMs);
       this.updateQuality();
-      if (++this.rounds % STATS_EVERY_ROUNDS === 0) await this.readStatsForMetrics();
+      if (this.metricsReadAt === undefined || nowMs - this.metricsReadAt >= this.config.metricsStatsMs) {
+        this.metricsReadAt = nowMs;
+        await this.readStatsForMetrics();
+      }
     } catch (err) {
       if (!this.media.isClosed) this.logger.warn({ err }, 'adaptation round failed');
     } finally {
       this.running = false;
+      if (this.roundWanted) this.soon();
     }
+  }
+
+  /** Calls `changed` on each score change of a producer or consumer, until it closes or this closes. */
+  private watch(object: Producer | Consumer, changed: () => void): void {
+    if (this.watched.has(object.id)) return;
+    const emitter = object as unknown as NodeJS.EventEmitter;
+    emitter.on('score', changed);
+    this.watched.set(object.id, () => emitter.off('score', changed));
+  }
+
+  private layersDue(producerId: string, nowMs: number): boolean {
+    const at = this.layersReadAt.get(producerId);
+    if (at === undefined) return true;
+    return nowMs - at >= (this.layersStale.has(producerId) ? LAYER_STATS_MIN_GAP_MS : this.config.layerStatsMs);
   }
 
   /** State kept for producers and consumers that have closed since the last round. */
   private forgetClosed(liveProducers: Set<string>, liveConsumers: Set<string>): void {
-    for (const map of [this.uplinks, this.layerUse, this.layerBitrates]) {
+    for (const map of [this.uplinks, this.layerUse, this.layerBitrates, this.layersReadAt]) {
       for (const id of map.keys()) if (!liveProducers.has(id)) map.delete(id);
     }
+    for (const id of this.layersStale) if (!liveProducers.has(id)) this.layersStale.delete(id);
     for (const id of this.viewports.keys()) if (!liveConsumers.has(id)) this.viewports.delete(id);
+    for (const [id, unwatch] of this.watched) {
+      if (liveProducers.has(id) || liveConsumers.has(id)) continue;
+      unwatch();
+      this.watched.delete(id);
+    }
   }
 
-  private async measureLayers(producer: Producer): Promise<void> {
+  private async measureLayers(producer: Producer, nowMs: number): Promise<void> {
+    this.layersReadAt.set(producer.id, nowMs);
+    this.layersStale.delete(producer.id);
     const stats = await producer.getStats().catch(() => []);
     this.metrics.producerStats(producer, stats);
     const encodings = producer.rtpParameters.encodings ?? [];
@@ -239,7 +300,7 @@ export class VisitAdaptation {
     this.hooks.notify(participantId, e.type, event);
   }
 
-  /** Every few rounds: what the round did not read already (audio producers, consumers), for metrics. */
+  /** Every metricsStatsMs: what the rounds do not read (audio producers, consumers), for metrics. */
   private async readStatsForMetrics(): Promise<void> {
     const audio = this.media.producers().filter((p) => p.kind === 'audio' && !p.closed);
     const consumers = this.media.consumers().filter((c) => !c.closed);
@@ -247,8 +308,7 @@ export class VisitAdaptation {
       ...audio.map(async (p) => this.metrics.producerStats(p, await p.getStats().catch(() => []))),
       ...consumers.map(async (c) => this.metrics.consumerStats(c, await c.getStats().catch(() => []))),
     ]);
-    this.metrics.endRound(); // video producers were read by measureLayers in the rounds since the last call
-
+    this.metrics.endRound(); // video producers were read by measureLayers (every layerStatsMs) since the last call
   }
 
   private trimLayers(producer: Producer, wanted: (number | null)[], nowMs: number): void {

@@ -5,8 +5,8 @@ import type { WorkerPool } from './worker-pool.ts';
 
 /**
  * The media plane's Prometheus metrics. Figures come from what the adaptation
- * loop already reads each round (producer stats, consumer scores, downlink
- * estimates) and, every few rounds, consumer and audio producer stats; labels
+ * loop already reads (video producer stats every `layerStatsMs`, consumer scores,
+ * downlink estimates) and, every `metricsStatsMs`, consumer and audio producer stats; labels
  * are kinds, directions and reasons only, never ids.
  */
 const bytes = counter('visitwire_rtp_bytes_total', 'RTP bytes received from publishers (in) and sent to viewers (out)', ['direction', 'kind']);

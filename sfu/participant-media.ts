@@ -69,7 +69,9 @@ export class ParticipantMedia {
     if (direction === 'recv') {
       transport.on('trace', (trace) => {
         const info = trace.info as { availableBitrate?: number };
-        if (trace.type === 'bwe' && typeof info.availableBitrate === 'number') this.downlinkEstimate = info.availableBitrate;
+        if (trace.type !== 'bwe' || typeof info.availableBitrate !== 'number') return;
+        this.downlinkEstimate = info.availableBitrate;
+        this.visit.emit('downlinkEstimate', this.participantId, info.availableBitrate);
       });
       await this.call(transport.enableTraceEvent(['bwe']), 'enableTraceEvent', false);
     }

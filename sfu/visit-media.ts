@@ -14,6 +14,8 @@ interface VisitMediaEvents {
   consumerClosed: [participantId: string, consumerId: string, producerId: string];
   /** The worker under this visit's router died: every transport, producer and consumer is gone. */
   lost: [];
+  /** A new send-side bandwidth estimate (bps) towards a participant (mediasoup's `bwe` trace). */
+  downlinkEstimate: [participantId: string, availableBitrate: number];
 }
 
 /** Objects by kind, as the service holds them or as the workers report them. */

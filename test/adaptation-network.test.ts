@@ -12,6 +12,12 @@ import { audioPacketsReceived, inboundVideo, signals, type ImpairedVisit } from 
 
 let visit: ImpairedVisit;
 const SLOW = 40_000;
+// Time limits from the limit change. Issue 12's goals: 1 s to <= 640 px, 2.5 s to the pause; bench:adapt
+// (3 runs, 4/16 KB tbf bursts) medians 0.0/4.0 s and 5.5/7.7 s, worst 5.0 s and 9.9 s: about 1.5-2x that for a
+// noisy CI machine with two browsers. The resume (goal 10 s; medians 6.8/22.4 s, some runs over 40 s after
+// repeated pauses double the wait) keeps SLOW.
+const STEP_DOWN_MS = 8_000;
+const PAUSE_MS = 15_000;
 
 // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
 impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000' }, {}, (v) => { visit = v; });
@@ -69,11 +75,13 @@ describe('layer choice and audio-only fallback on limited networks', () => {
   });
 
   let switchesAt600 = 0;
+  let startOf600 = 0;
   it('(b) at ~600 kbit/s downlink the patient steps down and video keeps decoding', async () => {
     const { page, host } = visit.patient;
     const since = Date.now();
+    startOf600 = since;
     host.limitDownlink(600);
-    await until('a middle or low layer at 600 kbit/s', async () => { const w = await width(page); return w > 0 && w <= 640; }, SLOW);
+    await until('a middle or low layer at 600 kbit/s', async () => { const w = await width(page); return w > 0 && w <= 640; }, STEP_DOWN_MS);
     await keepsGrowing('decoded frames at 600 kbit/s', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     // Under a constant limit the layer settles: no oscillation.
     await new Promise((r) => setTimeout(r, 10_000));
@@ -86,7 +94,7 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     const since = Date.now();
     host.limitDownlink(80);
     const paused = await until('videoPaused (bandwidth) at the patient', async () =>
-      (await signals(page, since)).find((s) => s.type === 'videoPaused' && s.viewerId === participantId), SLOW);
+      (await signals(page, since)).find((s) => s.type === 'videoPaused' && s.viewerId === participantId), PAUSE_MS);
     expect(paused).toMatchObject({ reason: 'bandwidth', participantId: visit.provider.participantId });
     const atProvider = await until('videoPaused (bandwidth) at the provider', async () =>
       (await signals(visit.provider.page, since)).find((s) => s.type === 'videoPaused' && s.viewerId === participantId), SLOW);
@@ -100,7 +108,8 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     host.limitDownlink();
     const resumed = await until('videoResumed at the patient', async () =>
       (await signals(page, since)).find((s) => s.type === 'videoResumed' && s.viewerId === participantId), SLOW);
-    console.log(`(d) video resumed ${resumed.at - since} ms after the limit was removed`);
+    console.log(`(d) video resumed ${resumed.at - since} ms after the limit was removed; pauses and resumes since (b): ${(await signals(page, startOf600))
+      .filter((s) => s.viewerId === participantId && (s.type === 'videoPaused' || s.type === 'videoResumed')).map((s) => `${s.type}@${s.at - startOf600}`).join(' ')}`);
     await keepsGrowing('decoded frames after the resume', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     const steps = (await signals(page, since)).filter((s) => s.type === 'layersChanged' || s.type === 'videoPaused');
     // Up one layer at a time; never paused again.

@@ -64,7 +64,7 @@ export function localMedia(offerSdp: string): LocalMedia[] {
 }
 
 export function opusCodec(payloadType: number): types.RtpCodecParameters {
-  return { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2, parameters: { minptime: 10, useinbandfec: 1 }, rtcpFeedback: [] };
+  return { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2, parameters: { minptime: 10, useinbandfec: 1, usedtx: 1 }, rtcpFeedback: [] };
 }
 
 export function vp8Codec(payloadType: number): types.RtpCodecParameters {

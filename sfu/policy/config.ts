@@ -25,6 +25,10 @@ export interface PolicyConfig {
   bweUsableFraction: number;
   /** A layer that no longer fits is left after the shortfall has lasted this long (ms). */
   stepDownAfterMs: number;
+  /** ...and at once when it needs more than this times the budget (a deep drop needs no confirming). */
+  stepDownNowFactor: number;
+  /** A video above the lowest layer steps down one layer at once when its consumer score (0-10, from the viewer's receiver reports) falls to this; again only after stepDownAfterMs. */
+  stepDownScore: number;
   /** A higher layer is taken only after it has fitted for this long (ms). */
   stepUpAfterMs: number;
   /** At most one bandwidth step up per consumer in this long (ms). */
@@ -33,8 +37,14 @@ export interface PolicyConfig {
   stepUpMaxMs: number;
   /** No step up while the consumer's score (0-10) is below this. */
   stepUpMinScore: number;
-  /** Video pauses when the estimate cannot carry audio plus the lowest layer for this long (ms). */
+  /** A higher layer counts as fitting for a step up only when the budget carries its bitrate times this (headroom instead of a trial that fails). */
+  stepUpHeadroom: number;
+  /** Video pauses when the estimate cannot carry audio plus the lowest layer for this long (ms)... */
   fallbackPauseMs: number;
+  /** ...and at once when the estimate falls below this fraction of audio plus the lowest layer... */
+  fallbackPauseNowFraction: number;
+  /** ...or when the first video, on its lowest layer for stepDownAfterMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
+  fallbackPauseScore: number;
   /** Video resumes only when the estimate carries audio plus the lowest layer times this factor. */
   fallbackResumeFactor: number;
   /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
@@ -65,6 +75,10 @@ export interface PolicyConfig {
   uplinkProbeMaxMs: number;
   /** A simulcast layer nobody wants is stopped at the publisher after this long (ms). */
   unusedLayerMs: number;
+  /** Video producers' per-layer bitrates are read from the worker this often (ms), and at once after a producer score change. */
+  layerStatsMs: number;
+  /** Consumer and audio producer stats (Prometheus counters only) are read this often (ms); at least layerStatsMs. */
+  metricsStatsMs: number;
   /** mediasoup consumer priorities (1-255): a consumer gets that many layer increases per BWE round. */
   priorityAudio: number;
   priorityFullQuality: number;
@@ -86,11 +100,16 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   audioBitrate: 40_000,
   bweUsableFraction: 0.9,
   stepDownAfterMs: 1_000,
+  stepDownNowFactor: 1.5,
+  stepDownScore: 5,
   stepUpAfterMs: 4_000,
   stepUpIntervalMs: 5_000,
   stepUpMaxMs: 32_000,
   stepUpMinScore: 7,
+  stepUpHeadroom: 1.2,
   fallbackPauseMs: 2_000,
+  fallbackPauseNowFraction: 0.5,
+  fallbackPauseScore: 3,
   fallbackResumeFactor: 1.5,
   fallbackResumeMs: 5_000,
   fallbackResumeMaxMs: 40_000,
@@ -106,6 +125,8 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   uplinkProbeMs: 15_000,
   uplinkProbeMaxMs: 120_000,
   unusedLayerMs: 10_000,
+  layerStatsMs: 5_000,
+  metricsStatsMs: 15_000,
   priorityAudio: 255,
   priorityFullQuality: 255,
   priorityPatientForProvider: 8,
@@ -126,11 +147,16 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   audioBitrate: 'VISITWIRE_AUDIO_BITRATE',
   bweUsableFraction: 'VISITWIRE_BWE_USABLE_FRACTION',
   stepDownAfterMs: 'VISITWIRE_STEP_DOWN_MS',
+  stepDownNowFactor: 'VISITWIRE_STEP_DOWN_NOW_FACTOR',
+  stepDownScore: 'VISITWIRE_STEP_DOWN_SCORE',
   stepUpAfterMs: 'VISITWIRE_STEP_UP_MS',
   stepUpIntervalMs: 'VISITWIRE_STEP_UP_INTERVAL_MS',
   stepUpMaxMs: 'VISITWIRE_STEP_UP_MAX_MS',
   stepUpMinScore: 'VISITWIRE_STEP_UP_MIN_SCORE',
+  stepUpHeadroom: 'VISITWIRE_STEP_UP_HEADROOM',
   fallbackPauseMs: 'VISITWIRE_FALLBACK_PAUSE_MS',
+  fallbackPauseNowFraction: 'VISITWIRE_FALLBACK_PAUSE_NOW_FRACTION',
+  fallbackPauseScore: 'VISITWIRE_FALLBACK_PAUSE_SCORE',
   fallbackResumeFactor: 'VISITWIRE_FALLBACK_RESUME_FACTOR',
   fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
   fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
@@ -146,6 +172,8 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   uplinkProbeMs: 'VISITWIRE_UPLINK_PROBE_MS',
   uplinkProbeMaxMs: 'VISITWIRE_UPLINK_PROBE_MAX_MS',
   unusedLayerMs: 'VISITWIRE_UNUSED_LAYER_MS',
+  layerStatsMs: 'VISITWIRE_LAYER_STATS_MS',
+  metricsStatsMs: 'VISITWIRE_METRICS_STATS_MS',
   priorityAudio: 'VISITWIRE_PRIORITY_AUDIO',
   priorityFullQuality: 'VISITWIRE_PRIORITY_FULL_QUALITY',
   priorityPatientForProvider: 'VISITWIRE_PRIORITY_PATIENT_FOR_PROVIDER',
@@ -175,17 +203,19 @@ const PolicyConfigSchema = z.object({
   temporalLayers: z.number().int().min(1).max(4),
   audioBitrate: bps,
   bweUsableFraction: fraction.positive(),
-  stepDownAfterMs: ms, stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score,
-  fallbackPauseMs: ms, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
+  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score,
+  stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
+  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
-  uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms,
+  uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms, layerStatsMs: ms.min(100), metricsStatsMs: ms.min(100),
   priorityAudio: priority, priorityFullQuality: priority, priorityPatientForProvider: priority, priorityNormal: priority,
   qualityLostScore: score, qualityPoorScore: score, qualityGoodScore: score,
   qualityLostLoss: fraction, qualityPoorLoss: fraction, qualityGoodLoss: fraction,
 }).strict()
   .refine((c) => c.stepUpMaxMs >= c.stepUpAfterMs, { message: 'stepUpMaxMs must be >= stepUpAfterMs', path: ['stepUpMaxMs'] })
   .refine((c) => c.fallbackResumeMaxMs >= c.fallbackResumeMs, { message: 'fallbackResumeMaxMs must be >= fallbackResumeMs', path: ['fallbackResumeMaxMs'] })
+  .refine((c) => c.metricsStatsMs >= c.layerStatsMs, { message: 'metricsStatsMs must be >= layerStatsMs', path: ['metricsStatsMs'] })
   .refine((c) => c.uplinkProbeMaxMs >= c.uplinkProbeMs, { message: 'uplinkProbeMaxMs must be >= uplinkProbeMs', path: ['uplinkProbeMaxMs'] })
   .refine((c) => c.qualityLostScore <= c.qualityPoorScore && c.qualityPoorScore <= c.qualityGoodScore,
     { message: 'quality scores must be ordered lost <= poor <= good', path: ['qualityPoorScore'] })

@@ -46,9 +46,26 @@ describe('downlink fallback', () => {
     { dipS: 3, pauses: true },
     { dipS: 10, pauses: true },
   ])('a shortfall seen on $dipS ticks pauses video: $pauses', ({ dipS, pauses }) => {
-    const run = downlink((t) => (sec(t) >= 5 && sec(t) < 5 + dipS ? 80_000 : 2_000_000), 30);
+    const run = downlink((t) => (sec(t) >= 5 && sec(t) < 5 + dipS ? PAUSE_BELOW - 20_000 : 2_000_000), 30);
     expect(run.transitions.some((e) => e.to === 'audio-only')).toBe(pauses);
     if (pauses) expect(run.transitions[0]).toEqual({ t: 7_000, to: 'audio-only', reason: 'bandwidth' });
+  });
+
+  it.each([
+    { usable: PAUSE_BELOW * C.fallbackPauseNowFraction - 1, at: 5_000 },
+    { usable: PAUSE_BELOW * C.fallbackPauseNowFraction + 1, at: 7_000 },
+    { usable: 30_000, at: 5_000 },
+  ])('a drop to $usable bps pauses video at $at ms (below fallbackPauseNowFraction: at once)', ({ usable, at }) => {
+    const run = downlink((t) => (sec(t) >= 5 ? usable : 2_000_000), 30);
+    expect(run.transitions[0]).toEqual({ t: at, to: 'audio-only', reason: 'bandwidth' });
+  });
+
+  it.each([
+    { mode: 'normal' as const, pauses: true },
+    { mode: 'recovering' as const, pauses: false },
+  ])('a lowest layer that does not get through pauses video at once in $mode mode: $pauses', ({ mode, pauses }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
+    expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 
   it('resumes only above the higher threshold, after it has held for the resume time', () => {

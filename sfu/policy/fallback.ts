@@ -41,6 +41,8 @@ export interface DownlinkInput {
   audioBitrate: number;
   /** Bitrate (bps) of the lowest video layer to carry. */
   lowestVideoBitrate: number;
+  /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score): pause now, whatever the estimate says. */
+  lowestLayerLost?: boolean;
 }
 
 export interface ModeChange<M extends string, R extends string> {
@@ -60,6 +62,13 @@ export function downlinkResumeWaitMs(pauses: number, config: PolicyConfig): numb
   return backoff(config.fallbackResumeMs, pauses, config.fallbackResumeMaxMs);
 }
 
+function pause(state: DownlinkState, nowMs: number): { state: DownlinkState; events: DownlinkEvent[] } {
+  return {
+    state: { ...state, mode: 'audio-only', sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: state.pauses + 1 },
+    events: [{ type: 'modeChanged', from: state.mode, to: 'audio-only', reason: 'bandwidth' }],
+  };
+}
+
 export function stepDownlink(
   state: DownlinkState,
   input: DownlinkInput,
@@ -67,6 +76,7 @@ export function stepDownlink(
   config: PolicyConfig,
 ): { state: DownlinkState; events: DownlinkEvent[] } {
   const { usableBitrate: usable, audioBitrate, lowestVideoBitrate } = input;
+  if (state.mode === 'normal' && input.lowestLayerLost) return pause(state, nowMs);
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
   const carries = usable >= audioBitrate + lowestVideoBitrate;
   const carriesWithMargin = usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
@@ -82,7 +92,8 @@ export function stepDownlink(
     return { state: next, events: [] };
   }
   next.belowSinceMs = sustainedSince(state.belowSinceMs, !carries, nowMs);
-  if (heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
+  const deep = usable < (audioBitrate + lowestVideoBitrate) * config.fallbackPauseNowFraction;
+  if (deep || heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
   if (state.mode === 'recovering' && next.belowSinceMs === null && nowMs - state.sinceMs >= config.recoverHoldMs) return enter('normal');
   if (state.mode === 'normal' && nowMs - state.sinceMs >= config.backoffResetMs) next.pauses = 0;
   return { state: next, events: [] };

@@ -104,6 +104,45 @@ describe('chooseLayers: one viewer, one video', () => {
   });
 });
 
+describe('chooseLayers: fast signals and headroom', () => {
+  it.each([
+    { estimate: 600_000, downAt: 10_000, to: 1 },
+    { estimate: 300_000, downAt: 10_000, to: 0 },
+    { estimate: 1_400_000, downAt: 11_000, to: 1 },
+  ])('a drop to $estimate bps steps down at $downAt ms (deeper than stepDownNowFactor: on the first reading)', ({ estimate, downAt, to }) => {
+    const run = simulate({ toMs: 20_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate), consumers: [audio(), video()] });
+    const down = run.events.find((e) => e.type === 'layersChanged')!;
+    expect(down).toMatchObject({ t: downAt, spatialLayer: to, previousSpatialLayer: 2, reason: 'bandwidth' });
+  });
+
+  it.each([
+    { score: 4, steps: [[10_000, 1], [14_000, 0]] },
+    { score: 5, steps: [[10_000, 1], [14_000, 0]] },
+    { score: 6, steps: [] },
+  ])('a consumer score falling to $score with a good estimate steps down one layer at a time, recoverHoldMs apart: $steps', ({ score, steps }) => {
+    const run = simulate({ toMs: 16_000, estimate: () => PLENTY, consumers: (t) => [video('v1', { score: t < 10_000 ? 10 : score })] });
+    expect(run.events.map((e) => e.type === 'layersChanged' && [e.t, e.spatialLayer])).toEqual(steps);
+  });
+
+  it.each([
+    { score: 3, from: 0, pausedAt: 10_000 },
+    { score: 4, from: 0, pausedAt: null },
+    { score: 3, from: 1, pausedAt: 11_000 },
+  ])('score $score on spatial layer $from: video paused at $pausedAt (only on the lowest layer, held stepDownAfterMs after a step down)', ({ score, from, pausedAt }) => {
+    const layers = SENT.slice(0, from + 1);
+    const run = simulate({ toMs: 14_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { producerLayerBitrates: layers, score: t < 10_000 ? 10 : score })] });
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+  });
+
+  it.each([
+    { estimate: 620_000, stepsUp: false },
+    { estimate: 700_000, stepsUp: true },
+  ])('at a constant $estimate bps the 480-kbps layer is tried only with stepUpHeadroom to spare: $stepsUp', ({ estimate, stepsUp }) => {
+    const run = simulate({ toMs: 60_000, estimate: (t) => (t < 5_000 ? 300_000 : estimate), consumers: [audio(), video()] });
+    expect(run.events.some((e) => e.type === 'layersChanged' && e.spatialLayer === 1)).toBe(stepsUp);
+  });
+});
+
 describe('chooseLayers: no flapping', () => {
   // Estimates that swing across a decision threshold: layer 1/2 boundary, pause threshold, resume threshold.
   const cases = [
@@ -221,8 +260,8 @@ describe('chooseLayers: priority', () => {
 });
 
 describe('chooseLayers: other inputs', () => {
-  it('a low consumer score holds the layer where it is', () => {
-    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 5_000 ? 700_000 : PLENTY), consumers: (t) => [video('v1', { score: t < 20_000 ? 5 : 10 })] });
+  it('a consumer score under stepUpMinScore holds the layer where it is', () => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 5_000 ? 700_000 : PLENTY), consumers: (t) => [video('v1', { score: t < 20_000 ? 6 : 10 })] });
     expect(run.at(19_000, 'v1').spatialLayer).toBe(1);
     expect(run.last('v1').spatialLayer).toBe(2);
   });

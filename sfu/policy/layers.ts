@@ -151,13 +151,21 @@ function stepLayer(
   if (!sent.includes(layer)) [layer, change] = [atMost(layer), 'publisher-layers'];
   if (layer > atMost(cap)) [layer, change] = [atMost(cap), recovering ? 'bandwidth' : 'viewport'];
 
-  next.fitSinceMs = config.layers.map((_, l) =>
-    sustainedSince(s.fitSinceMs[l] ?? null, budget !== undefined && rate(l) <= budget && (l <= layer || scoreAllowsUp), nowMs));
-  next.downSinceMs = sustainedSince(s.downSinceMs, budget !== undefined && layer > sent[0]! && rate(layer) > budget, nowMs);
+  // A higher layer fits for a step up only with headroom: a step up that would just fill the link is not tried.
+  const fits = (l: number) => budget !== undefined && (l <= layer ? rate(l) <= budget : scoreAllowsUp && rate(l) * config.stepUpHeadroom <= budget);
+  next.fitSinceMs = config.layers.map((_, l) => sustainedSince(s.fitSinceMs[l] ?? null, fits(l), nowMs));
+  const above = layer > sent[0]!;
+  const short = budget !== undefined && above && rate(layer) > budget;
+  next.downSinceMs = sustainedSince(s.downSinceMs, short, nowMs);
   const upWaitMs = Math.min(config.stepUpAfterMs * 2 ** s.failedStepUps, config.stepUpMaxMs);
+  // Fast signals: a deep shortfall needs no confirming; a low score (loss at the viewer) steps down before the estimate does.
+  const deep = short && rate(layer) > budget! * config.stepDownNowFactor;
+  const lossy = above && c.score !== undefined && c.score <= config.stepDownScore
+    && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
 
-  if (heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
-    const fitting = sent.filter((l) => l < layer && rate(l) <= budget!);
+  if (deep || lossy || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
+    const below = sent.filter((l) => l < layer);
+    const fitting = short ? below.filter((l) => rate(l) <= budget!) : below;
     [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
     next.downSinceMs = null;
     next.lastStepDownMs = nowMs;
@@ -207,10 +215,15 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     .sort((a, b) => RANK[a.c.priority] - RANK[b.c.priority]);
   const eligible = video.filter(({ c, ladder }) => flowing(c) && ladder.sent.length > 0);
   const first = eligible[0];
+  const firstState = first && prev.consumers[first.c.consumerId];
+  const lowestLayerLost = firstState !== undefined && !firstState.paused && firstState.spatialLayer === first!.ladder.sent[0]
+    && first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore
+    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.stepDownAfterMs);
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
     lowestVideoBitrate: first ? first.ladder.rate(first.ladder.sent[0]!) : config.layers[0]!.bitrate,
+    lowestLayerLost,
   }, nowMs, config).state;
 
   const temporalLayer = config.temporalLayers - 1;

@@ -4,7 +4,7 @@ import { VisitError } from './errors.ts';
 import type { MediaKind, RemoteTrack } from './events.ts';
 import { chooseIceServers, type ResolvedJoinOptions } from './options.ts';
 import type { Signal } from './signal.ts';
-import { SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
+import { AUDIO_CODEC_OPTIONS, SIMULCAST_ENCODINGS, VIDEO_CODEC_OPTIONS } from './simulcast.ts';
 
 type Direction = 'send' | 'recv';
 /** ICE restarts tried on a transport before it counts as failed. */
@@ -80,7 +80,7 @@ export class MediaSession {
       const vp8 = this.device.sendRtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === 'video/vp8');
       const producer = await transport.produce(kind === 'video'
         ? { track, encodings: SIMULCAST_ENCODINGS, codec: vp8, codecOptions: VIDEO_CODEC_OPTIONS, stopTracks: false, zeroRtpOnPause: true, appData: { source, paused } }
-        : { track, codecOptions: { opusFec: true }, stopTracks: false, appData: { source, paused } });
+        : { track, codecOptions: AUDIO_CODEC_OPTIONS, stopTracks: false, appData: { source, paused } });
       if (!this.open) {
         producer.close();
         throw new VisitError('CLOSED', 'the visit media was closed while publishing');

@@ -1,7 +1,11 @@
 import type { types } from 'mediasoup-client';
 import { SIMULCAST_LADDER } from '../../common/simulcast.ts';
 
-/** VP8 simulcast in three spatial layers, lowest first (common/simulcast.ts). */
+/**
+ * VP8 simulcast in three spatial layers, lowest first (common/simulcast.ts). mediasoup-client
+ * gives each encoding three temporal layers (L1T3; Chromium's default, and declared for Firefox),
+ * which the layer policy steps between spatial layers.
+ */
 export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = SIMULCAST_LADDER.map((l) => ({
   scaleResolutionDownBy: l.scaleResolutionDownBy, maxBitrate: l.bitrate,
 }));
@@ -22,3 +26,6 @@ export const MICROPHONE_CONSTRAINTS: MediaTrackConstraints = {
 
 /** Start the send-side estimate high enough that all three layers come up quickly. */
 export const VIDEO_CODEC_OPTIONS: types.ProducerCodecOptions = { videoGoogleStartBitrate: 1000 };
+
+/** Opus in-band FEC (a lost packet is rebuilt from the next) and DTX (silence costs almost nothing): audio first on a poor network. */
+export const AUDIO_CODEC_OPTIONS: types.ProducerCodecOptions = { opusFec: true, opusDtx: true };

@@ -40,6 +40,7 @@ export interface RtpStat {
   timestamp: number;
   bytesSent?: number;
   packetsReceived?: number;
+  packetsLost?: number;
   framesDecoded?: number;
   frameWidth?: number;
   frameHeight?: number;
@@ -176,7 +177,7 @@ export async function rtpStats(page: Evaluates): Promise<RtpStat[]> {
         if (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') return;
         out.push({
           type: s.type, kind: s.kind, ssrc: s.ssrc, rid: s.rid, timestamp: s.timestamp, bytesSent: s.bytesSent,
-          packetsReceived: s.packetsReceived, framesDecoded: s.framesDecoded, frameWidth: s.frameWidth,
+          packetsReceived: s.packetsReceived, packetsLost: s.packetsLost, framesDecoded: s.framesDecoded, frameWidth: s.frameWidth,
           frameHeight: s.frameHeight, qualityLimitationReason: s.qualityLimitationReason,
         });
       });

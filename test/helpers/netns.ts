@@ -59,8 +59,8 @@ export interface TestHost {
    * the script also relays that port to this namespace (netns-browser.mjs).
    */
   wrapRelayed(binary: string): string;
-  /** Rate limit of traffic towards the host (kbit/s); undefined removes it. */
-  limitDownlink(kbit?: number): void;
+  /** Rate limit of traffic towards the host (kbit/s, tbf bucket of `burstKb`, default 4); undefined removes it. */
+  limitDownlink(kbit?: number, burstKb?: number): void;
   /** Rate limit of traffic the host sends (kbit/s); undefined removes it. */
   limitUplink(kbit?: number): void;
   /** Random loss of incoming UDP (0..1); 0 removes it. */
@@ -99,9 +99,9 @@ export function createTestHost(label: string, index = (process.pid % 200) + next
   inNs('ip', ['route', 'add', `${SERVER_ADDRESS}/32`, 'via', `${subnet}.1`]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
 
-  const tbf = (run: (cmd: string, args: string[]) => string, dev: string, kbit?: number) => {
+  const tbf = (run: (cmd: string, args: string[]) => string, dev: string, kbit?: number, burstKb = 4) => {
     try { run('tc', ['qdisc', 'del', 'dev', dev, 'root']); } catch { /* none yet */ }
-    if (kbit !== undefined) run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '4kb', 'latency', '100ms']);
+    if (kbit !== undefined) run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', `${burstKb}kb`, 'latency', '100ms']);
   };
   return {
     name,
@@ -117,7 +117,7 @@ export function createTestHost(label: string, index = (process.pid % 200) + next
       fs.writeFileSync(file, `#!/bin/sh\nexec ${process.execPath} ${path.join(here, 'netns-browser.mjs')} ${nsPath} ${binary} "$@"\n`, { mode: 0o755 });
       return file;
     },
-    limitDownlink: (kbit) => tbf(sh, outer, kbit),
+    limitDownlink: (kbit, burstKb) => tbf(sh, outer, kbit, burstKb),
     limitUplink: (kbit) => tbf(inNs, inner, kbit),
     setIncomingLoss(probability) {
       try { inNs('iptables', ['-F', 'INPUT']); } catch { /* empty */ }
