@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { mintToken, type MintOptions } from '../common/tokens.ts';
-import { signClusterRequest } from '../sfu/cascade/cluster-auth.ts';
+import { sealBody, signClusterRequest } from '../sfu/cascade/cluster-auth.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from './helpers/cluster.ts';
 import { connectClient, type TestClient } from './helpers/signaling-client.ts';
 import { simulcastVideoRtpParameters } from './helpers/fake-media.ts';
@@ -227,12 +227,19 @@ describe('the node-to-node API', () => {
     }
   });
 
-  it('answers a signed request for a visit the node does not hold with NOT_FOUND, and a bad body with BAD_REQUEST', async () => {
+  it('answers a signed request for a visit the node does not hold with NOT_FOUND, and a bad or unsealed body with BAD_REQUEST', async () => {
     const sign = (body: string) => signClusterRequest(TEST_CLUSTER_ENV.VISITWIRE_CLUSTER_SECRET, 'nrt-1', 'POST', '/internal/v1/pipes', body);
-    const body = JSON.stringify(pipeRequest);
-    expect(await post(`Bearer ${await sign(body)}`)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
-    const bad = JSON.stringify({ ...pipeRequest, port: 'x' });
+    const seal = (json: object) => sealBody(TEST_CLUSTER_ENV.VISITWIRE_CLUSTER_SECRET, JSON.stringify(json));
+    const body = await seal(pipeRequest);
+    expect(await post(`Bearer ${await sign(body)}`, body)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    const bad = await seal({ ...pipeRequest, port: 'x' });
     expect(await post(`Bearer ${await sign(bad)}`, bad)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+    // SRTP keys never travel in clear: a signed but unsealed body, or one sealed with another secret, is refused.
+    const plain = JSON.stringify(pipeRequest);
+    const foreign = await sealBody('not-the-cluster-secret-but-32-chars-long', plain);
+    for (const b of [plain, foreign]) {
+      expect(await post(`Bearer ${await sign(b)}`, b)).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', message: 'body is not sealed with the cluster secret' } } });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { signClusterRequest, verifyClusterRequest } from './cluster-auth.ts';
+import { openBody, sealBody, signClusterRequest, verifyClusterRequest } from './cluster-auth.ts';
 
 const SECRET = 'a-cluster-secret-of-at-least-32-chars!';
 
@@ -20,5 +20,24 @@ describe('cluster request signatures', () => {
     ['not a bearer token', async () => 'Basic abc'],
   ])('refuses %s with UNAUTHORIZED', async (_name, header) => {
     await expect(verifyClusterRequest(SECRET, await header(), 'POST', '/p', '{}')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+});
+
+describe('sealed bodies (they carry SRTP keys)', () => {
+  const body = '{"srtpParameters":{"cryptoSuite":"AEAD_AES_256_GCM","keyBase64":"c2VjcmV0LWtleQ=="}}';
+
+  it('round-trips with the cluster secret, and the key is not readable on the wire', async () => {
+    const sealed = await sealBody(SECRET, body);
+    expect(sealed).not.toContain('c2VjcmV0LWtleQ');
+    expect(Buffer.from(sealed.split('.')[3] ?? '', 'base64url').toString()).not.toContain('secret-key');
+    expect(await openBody(SECRET, sealed)).toBe(body);
+  });
+
+  it.each([
+    ['a plain JSON body', async () => body],
+    ['one sealed with another secret', () => sealBody('another-secret-also-32-characters-long', body)],
+    ['a tampered one', async () => { const s = await sealBody(SECRET, body); return `${s.slice(0, -4)}AAAA`; }],
+  ])('refuses %s with BAD_REQUEST', async (_name, sealed) => {
+    await expect(openBody(SECRET, await sealed())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { compactDecrypt, CompactEncrypt, jwtVerify, SignJWT } from 'jose';
 import { ErrorCode, VisitwireError } from '../../common/errors.ts';
 
 /** Audience of node-to-node requests: a visit token (another audience) is refused. */
@@ -24,6 +24,24 @@ export function signClusterRequest(secret: string, nodeId: string, method: strin
     .setIssuedAt()
     .setExpirationTime(`${LIFETIME_S}s`)
     .sign(key(secret));
+}
+
+/** Bodies are encrypted (A256GCM) with a key derived from the cluster secret: pipe answers and requests carry SRTP keys. */
+const sealKey = (secret: string) => createHash('sha256').update(`visitwire-cluster-seal\n${secret}`).digest();
+
+/** A JSON text sealed for the cluster: a compact JWE (`dir`, A256GCM). */
+export function sealBody(secret: string, json: string): Promise<string> {
+  return new CompactEncrypt(new TextEncoder().encode(json)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(sealKey(secret));
+}
+
+/** The JSON text inside a sealed body; BAD_REQUEST when it was not sealed with this cluster's secret. */
+export async function openBody(secret: string, sealed: string): Promise<string> {
+  try {
+    const { plaintext } = await compactDecrypt(sealed, sealKey(secret), { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+    return new TextDecoder().decode(plaintext);
+  } catch {
+    throw new VisitwireError(ErrorCode.BAD_REQUEST, 'body is not sealed with the cluster secret');
+  }
 }
 
 /** The calling node's id; UNAUTHORIZED when the credential is missing, forged, expired or for another request. */

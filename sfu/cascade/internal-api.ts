@@ -5,7 +5,7 @@ import { ErrorCode, toErrorBody, VisitwireError } from '../../common/errors.ts';
 import { IdSchema } from '../../common/ids.ts';
 import type { Logger } from '../../common/logger.ts';
 import { parseMetricsAddr } from '../../common/metrics-server.ts';
-import { verifyClusterRequest } from './cluster-auth.ts';
+import { openBody, sealBody, verifyClusterRequest } from './cluster-auth.ts';
 import type { PipeEnd, PipedProducerParams, VisitPipes } from './visit-pipes.ts';
 
 /** Where nodes listen for each other unless VISITWIRE_INTERNAL_ADDR says otherwise: loopback, a fixed port. */
@@ -36,6 +36,7 @@ export interface InternalApi {
  * another node of the cluster opens a pipe to this node for a visit and pulls
  * producers through it. Every request is signed with the cluster secret
  * (cluster-auth.ts); anything else gets 401 UNAUTHORIZED, a bad body 400.
+ * Bodies and answers are sealed with it too: they carry the pipes' SRTP keys.
  */
 export async function startInternalApi(o: { addr?: string; publicUrl?: string; secret: string; host: PipeHost; logger: Logger }): Promise<InternalApi> {
   const server = http.createServer((req, res) => void handle(req, res));
@@ -47,7 +48,7 @@ export async function startInternalApi(o: { addr?: string; publicUrl?: string; s
       if (req.method !== 'POST' || !Object.hasOwn(Requests, path)) throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such path');
       const body = await readBody(req);
       const peer = await verifyClusterRequest(o.secret, req.headers.authorization, 'POST', path, body);
-      const parsed = Requests[path as InternalPath].safeParse(safeJson(body));
+      const parsed = Requests[path as InternalPath].safeParse(safeJson(await openBody(o.secret, body)));
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new VisitwireError(ErrorCode.BAD_REQUEST, `${issue.path.join('.') || 'body'}: ${issue.message}`);
@@ -57,7 +58,8 @@ export async function startInternalApi(o: { addr?: string; publicUrl?: string; s
       const answer: PipeEnd | PipedProducerParams = 'producerId' in parsed.data
         ? await pipes.consumeFor(peer, parsed.data.producerId)
         : await pipes.acceptPipe(peer, parsed.data as PipeEnd);
-      send(res, 200, answer);
+      const sealed = await sealBody(o.secret, JSON.stringify(answer));
+      res.writeHead(200, { 'content-type': 'application/jose', 'content-length': Buffer.byteLength(sealed) }).end(sealed);
     } catch (err) {
       const body = toErrorBody(err);
       if (body.code === ErrorCode.UNAUTHORIZED) o.logger.warn({ address: req.socket.remoteAddress, reason: body.message }, 'internal request refused');
