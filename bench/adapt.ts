@@ -8,6 +8,9 @@
  * within 10 s) in ADAPT_STEADY_S (default 60) s at 600 kbit/s, time to the
  * video pause at 80 kbit/s, the patient's audio loss from that limit change
  * until 2 s after the pause, and time to the resume once freed.
+ * ADAPT_TRACE=1 runs the server at LOG_LEVEL=debug and prints, after each run,
+ * the patient's downlink rounds (mode, pause count, estimate, score; one a
+ * second) and video pauses and resumes from the 600 kbit/s limit on.
  * Needs root (network namespaces). Figures only, no pass or fail.
  */
 import { rtpStats } from '../test/helpers/browser.ts';
@@ -70,6 +73,26 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
   const tFree = Date.now();
   patient.host.limitDownlink();
   const toResume = await watch('video resumed once freed', tFree, 40, (_w, s) => s.some((x) => x.type === 'videoResumed' && x.viewerId === self));
+  if (process.env.ADAPT_TRACE) {
+    let lastRoundS = 0;
+    // Server log of this run's downlink pauses and resumes, times from the lift (negative: before it).
+    for (const line of visit.server.output().split('\n')) {
+      if (!line.includes('downlink video fallback') && !line.includes('downlink round')) continue;
+      try {
+        const j = JSON.parse(line) as { time: number; viewerId: string; event: { type: string }; availableBitrate?: number; downlink: { pauses: number }; consumers: { score: number }[];
+          mode?: string; pauses?: number; video?: { score: number; paused: boolean; layer?: number }[] };
+        if (j.viewerId !== self || j.time < t600 - 1000) continue;
+        if (j.video) {
+          // One line per second at most.
+          if (Math.floor(j.time / 1000) === lastRoundS) continue;
+          lastRoundS = Math.floor(j.time / 1000);
+          process.stdout.write(`${label}     ${((j.time - tFree) / 1000).toFixed(1)} s round ${j.mode} pauses ${j.pauses} bwe ${j.availableBitrate ?? '-'} ${j.video.map((v) => `score ${v.score} layer ${v.layer}${v.paused ? ' paused' : ''}`).join('; ')}\n`);
+          continue;
+        }
+        process.stdout.write(`${label}   ${((j.time - tFree) / 1000).toFixed(1)} s ${j.event.type} bwe ${j.availableBitrate ?? '-'} pauses ${j.downlink.pauses} scores ${j.consumers.map((c) => c.score).join(',')}\n`);
+      } catch { /* not JSON */ }
+    }
+  }
   return { toLower, failedUps: failedStepUps(at600), switches, toPause, audioLossPct, toResume };
 }
 
@@ -80,7 +103,7 @@ const fmt = (x: number, unit: string, digits = 1) => (Number.isFinite(x) ? `${x.
 const rows: string[] = [];
 let exitCode = 0;
 for (const burstKb of BURSTS) {
-  const visit = await startImpairedVisit();
+  const visit = await startImpairedVisit(process.env.ADAPT_TRACE ? { LOG_LEVEL: 'debug' } : {});
   const runs: RunFigures[] = [];
   try {
     for (let r = 1; r <= RUNS; r++) runs.push(await runOnce(visit, burstKb, `burst ${burstKb} KB run ${r}`));

@@ -51,7 +51,7 @@ function twoPartyVisit() {
   return { media: media as unknown as VisitMedia & EventEmitter, producers, consumers };
 }
 
-const logger = { warn() {}, info() {}, child() { return logger; } } as unknown as Logger;
+const logger = { warn() {}, info() {}, debug() {}, isLevelEnabled() { return false; }, child() { return logger; } } as unknown as Logger;
 const requests = (objects: { statsRequests: number }[]) => objects.reduce((n, o) => n + o.statsRequests, 0);
 const video = <T extends { kind: string }>(xs: T[]) => xs.filter((x) => x.kind === 'video');
 

@@ -240,11 +240,19 @@ export class VisitAdaptation {
       state: this.subscribers.get(viewerId),
     }, this.config);
     this.subscribers.set(viewerId, result.state);
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
     }
-    for (const e of result.events) this.announce(viewerId, consumers, e);
+    for (const e of result.events) {
+      if (e.type !== 'layersChanged') {
+        const inputs = consumers.filter((c) => c.kind === 'video').map((c) => ({ consumerId: c.id, score: c.score.score, producerScore: c.score.producerScore }));
+        this.logger.info({ viewerId, event: e, availableBitrate: this.media.downlinkEstimate(viewerId), downlink: result.state.downlink, consumers: inputs }, 'downlink video fallback');
+      }
+      this.announce(viewerId, consumers, e);
+    }
     return result.perConsumer;
   }
 
