@@ -6,13 +6,15 @@ import type { Logger } from '../common/logger.ts';
 import { STAFF_ROLES } from '../common/roles.ts';
 import type { VisitClaims } from '../common/tokens.ts';
 import { VisitAdaptation } from '../sfu/adaptation.ts';
+import type { PipedProducer } from '../sfu/cascade/visit-pipes.ts';
+import type { Producer } from '../sfu/participant-media.ts';
 import type { PolicyConfig } from '../sfu/policy/config.ts';
 import { VisitMedia } from '../sfu/visit-media.ts';
 import type { WorkerPool } from '../sfu/worker-pool.ts';
 import { FORWARDED_EVENTS, type ForwardedEvent, type RemoteParticipant } from './cascade-messages.ts';
 import { Participant, type ParticipantLink } from './participant.ts';
 import type { ClientReplies, LeaveReason, ParticipantInfo, ProducerInfo, ServerEvents } from './protocol.ts';
-import { VisitCascade, type CascadeOptions } from './visit-cascade.ts';
+import { VisitCascade, type CascadeOptions, type RemoteMember } from './visit-cascade.ts';
 
 /** What a visit needs from its node. */
 export interface VisitContext {
@@ -217,9 +219,7 @@ export class Visit {
 
   /** Producers of participants on this node, as the other nodes are told. */
   localProducers(): ProducerInfo[] {
-    return (this.media?.producers() ?? []).filter((x) => !x.closed).map((x) => ({
-      producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
-    }));
+    return (this.media?.producers() ?? []).filter((x) => !x.closed).map(producerInfo);
   }
 
   /** The role of a participant here or on another node (layer priority). */
@@ -341,30 +341,35 @@ export class Visit {
 
   /** The admitted others of `self`, here and on the other nodes. */
   private admittedInfos(self: Participant): ParticipantInfo[] {
-    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'admitted' && m.userId !== self.userId)
-      .map(({ participantId, userId, role }) => ({ participantId, userId, role }));
+    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'admitted' && m.userId !== self.userId).map(remoteInfo);
     return [...this.othersAdmitted(self).map((o) => o.info()), ...remote];
   }
 
   /** The waiting room, here and on the other nodes. */
   private waitingInfos(): ParticipantInfo[] {
     const local = [...this.participants.values()].filter((p) => p.joined && p.admission === 'waiting').map((p) => p.info());
-    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'waiting').map(({ participantId, userId, role }) => ({ participantId, userId, role }));
+    const remote = (this.cascade?.members() ?? []).filter((m) => m.admission === 'waiting').map(remoteInfo);
     return [...local, ...remote];
   }
 
   /** What `p` may consume: the others' producers here and those piped in from other nodes. */
   private producersFor(p: Participant): ProducerInfo[] {
     const all = [...(this.media?.producers() ?? []), ...(this.media?.pipedProducers() ?? [])];
-    return all.filter((x) => !x.closed && x.appData.participantId !== p.participantId && !this.sameUser(p, x.appData.participantId)).map((x) => ({
-      producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
-    }));
+    return all.filter((x) => !x.closed && x.appData.participantId !== p.participantId && !this.sameUser(p, x.appData.participantId)).map(producerInfo);
   }
 
   private audit(action: AuditAction, p: Participant, target?: string): void {
     this.ctx.audit.record({ action, userId: p.userId, role: p.role, visitId: this.visitId, address: p.address, node: this.ctx.nodeId, target });
   }
 }
+
+/** A producer as participants are told of it, here or piped in. */
+const producerInfo = (x: Producer | PipedProducer): ProducerInfo => ({
+  producerId: x.id, participantId: x.appData.participantId, kind: x.kind, source: x.appData.source, paused: x.paused,
+});
+
+/** A participant on another node as participants here are told of it. */
+const remoteInfo = ({ participantId, userId, role }: RemoteMember): ParticipantInfo => ({ participantId, userId, role });
 
 const FORWARDED: ReadonlySet<string> = new Set(FORWARDED_EVENTS);
 const isForwarded = (event: string): event is ForwardedEvent => FORWARDED.has(event);
