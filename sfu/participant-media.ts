@@ -65,7 +65,7 @@ export class ParticipantMedia {
       transport.close();
       throw new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `a ${direction} transport already exists`);
     }
-    this.own(this.transports, transport);
+    keepUntilClosed(this.transports, transport);
     if (direction === 'recv') {
       transport.on('trace', (trace) => {
         const info = trace.info as { availableBitrate?: number };
@@ -94,7 +94,7 @@ export class ParticipantMedia {
     const producer = await this.create(transport.produce<ProducerMeta>({
       kind: o.kind, rtpParameters: o.rtpParameters, paused: o.paused, appData: { participantId: this.participantId, source: o.source },
     }), 'produce', true);
-    this.own(this.producers, producer);
+    keepUntilClosed(this.producers, producer);
     return producer;
   }
 
@@ -117,7 +117,7 @@ export class ParticipantMedia {
       consumer.close();
       throw new VisitwireError(consumer.closed ? ErrorCode.NOT_FOUND : ErrorCode.BAD_REQUEST, consumer.closed ? 'the producer closed' : 'already consuming this producer');
     }
-    this.own(this.consumers, consumer);
+    keepUntilClosed(this.consumers, consumer);
     mediaMetrics.watchFirstPacket(consumer);
     consumer.on('producerclose', () => this.visit.emit('consumerClosed', this.participantId, consumer.id, consumer.producerId));
     return {
@@ -170,12 +170,6 @@ export class ParticipantMedia {
     return [...this.consumers.values()].some((c) => c.producerId === producerId);
   }
 
-  /** Keeps an object in `map` until it closes, by whoever closes it. */
-  private own<T extends { id: string; closed: boolean; observer: { once(event: 'close', listener: () => void): unknown } }>(map: Map<string, T>, object: T): void {
-    map.set(object.id, object);
-    object.observer.once('close', () => map.delete(object.id));
-  }
-
   /**
    * Awaits a worker request that creates an object. A late answer (after the
    * timeout) and an answer after this participant closed are closed at once.
@@ -202,4 +196,10 @@ export class ParticipantMedia {
       throw new VisitwireError(ErrorCode.BAD_REQUEST, `${what} rejected: ${(err as Error).message}`);
     }
   }
+}
+
+/** Keeps a mediasoup object in `map` until it closes, by whoever closes it. */
+export function keepUntilClosed<T extends { id: string; observer: { once(event: 'close', listener: () => void): unknown } }>(map: Map<string, T>, object: T): void {
+  map.set(object.id, object);
+  object.observer.once('close', () => map.delete(object.id));
 }

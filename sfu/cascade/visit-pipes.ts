@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, VisitwireError, withTimeout } from '../../common/errors.ts';
 import type { MediaKind, MediaSource } from '../../common/media.ts';
+import { keepUntilClosed } from '../participant-media.ts';
 import type { ProducerMeta, VisitMedia } from '../visit-media.ts';
 
 /** One end of a pipe: its address and SRTP keys, as the other end connects to it. */
@@ -66,7 +67,7 @@ export class VisitPipes {
   async acceptPipe(peer: string, remote: PipeEnd): Promise<PipeEnd> {
     this.transport(peer, 'in')?.close();
     const transport = await this.create('createPipeTransport', this.newTransport(peer, 'in'));
-    this.own(this.transports, transport);
+    keepUntilClosed(this.transports, transport);
     try {
       await this.call(transport.connect(remote), 'connectPipeTransport');
     } catch (err) {
@@ -85,7 +86,7 @@ export class VisitPipes {
     for (const c of this.consumers.values()) if (c.producerId === producerId && c.appData.peer === peer) c.close();
     const consumer = await this.create('pipeConsume', transport.consume<{ peer: string }>({ producerId, appData: { peer } }));
     if (consumer.closed) throw new VisitwireError(ErrorCode.NOT_FOUND, 'the producer closed');
-    this.own(this.consumers, consumer);
+    keepUntilClosed(this.consumers, consumer);
     return {
       kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused,
       participantId: producer.appData.participantId, source: producer.appData.source,
@@ -132,7 +133,7 @@ export class VisitPipes {
       id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused,
       appData: { participantId: params.participantId, source: params.source, fromNode: peer },
     }));
-    this.own(this.producers, producer);
+    keepUntilClosed(this.producers, producer);
     return producer;
   }
 
@@ -143,7 +144,7 @@ export class VisitPipes {
     if (!pending) {
       pending = (async () => {
         const transport = await this.create('createPipeTransport', this.newTransport(peer, 'out'));
-        this.own(this.transports, transport);
+        keepUntilClosed(this.transports, transport);
         try {
           const remote = await call('/internal/v1/pipes', this.end(transport)) as PipeEnd;
           await this.call(transport.connect(remote), 'connectPipeTransport');
@@ -173,11 +174,6 @@ export class VisitPipes {
   private transport(peer: string, side: 'in' | 'out'): PipeTransport | undefined {
     for (const t of this.transports.values()) if (t.appData.peer === peer && t.appData.side === side && !t.closed) return t;
     return undefined;
-  }
-
-  private own<T extends { id: string; observer: { once(event: 'close', listener: () => void): unknown } }>(map: Map<string, T>, object: T): void {
-    map.set(object.id, object);
-    object.observer.once('close', () => map.delete(object.id));
   }
 
   /** A created object, closed at once when the visit closed meanwhile or it came too late. */
