@@ -44,6 +44,7 @@ export function finalTable(r: LoadtestReport): string {
     `total: joins ${r.joins.succeeded}/${r.joins.attempted}${failures ? ` (failed: ${failures})` : ''} · join p50/p95 ${ms(r.joins.joinMs.p50)} / ${ms(r.joins.joinMs.p95)}`
       + ` · visits up min ${r.visits.upMin ?? '-'} / end ${r.visits.upAtEnd} of ${r.visits.planned} · loss ${r.total.lossPct.toFixed(2)}%`
       + ` · RTT p50 ${r.total.rttMs.p50 ?? '-'} ms · reconnects ${r.total.reconnects} · resumes ${r.total.resumes} · re-routes ${r.total.reroutes} · moves ${r.total.migrations} · audio-only ${r.total.audioOnlySeconds} s`,
+    ...(r.visits.testerStalledS > 0 ? [`the load tester stalled ${r.visits.testerStalledS} s in all (its event loop was blocked: the machine running the bots is overloaded); visits were not judged in the 3 s after each stall`] : []),
     `CPU (percent of one core, mean): bots ${pct(r.cpu.botsPct.mean)} · node ${pct(r.cpu.nodePct.mean)}${r.cpu.workerPct.count ? ` · mediasoup workers ${pct(r.cpu.workerPct.mean)}` : ''}`,
     `${r.verdict}: target ${r.visits.target} visits${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}`,
   ];

@@ -63,10 +63,18 @@ export interface TimelinePoint {
   nodeCpuPct?: number;
   workerCpuPct?: number;
   nodeConsumers?: number;
+  /**
+   * False for the points soon after the load tester's own event loop stalled
+   * (a tick over STALL_MS late): the bots' reports were held up with it, so
+   * stale reports there say nothing about the visits.
+   */
+  judged: boolean;
 }
 
 const FRESH_MS = 3000;
 const FLOW_GRACE_MS = 2500;
+const TICK_MS = 1000;
+const STALL_MS = 2000;
 
 export class RunState {
   readonly bots = new Map<string, BotRecord>();
@@ -79,6 +87,10 @@ export class RunState {
   private cpuPct = new Map<number, number>();
   private lost = { audio: 0, video: 0 };
   private received = { audio: 0, video: 0 };
+  private lastTickAt?: number;
+  private blindUntil = 0;
+  /** Milliseconds the load tester's event loop was stalled beyond its tick, summed. */
+  stalledMs = 0;
 
   constructor(readonly visits: VisitPlan[], readonly profile: Profile, readonly startedAt: number) {
     for (const v of visits) for (const p of v.participants) this.bots.set(p.botId, { plan: p, status: 'pending', subscriptions: new Map() });
@@ -155,8 +167,13 @@ export class RunState {
   }
 
   /** Appends the timeline point for now. */
-  tick(): TimelinePoint {
-    const now = Date.now();
+  tick(now = Date.now()): TimelinePoint {
+    const sinceTick = now - (this.lastTickAt ?? now);
+    this.lastTickAt = now;
+    if (sinceTick > STALL_MS) {
+      this.stalledMs += sinceTick - TICK_MS;
+      this.blindUntil = now + FRESH_MS;
+    }
     const bps = { audio: 0, video: 0 };
     const receivers = { audio: 0, video: 0 };
     for (const b of this.bots.values()) {
@@ -190,6 +207,7 @@ export class RunState {
       nodeCpuPct: sum(nodeSamples.map((n) => n.processCpuPct)),
       workerCpuPct: sum(nodeSamples.map((n) => n.workerCpuPct)),
       nodeConsumers: sum(nodeSamples.map((n) => n.consumers)),
+      judged: now >= this.blindUntil,
     };
     this.timeline.push(point);
     return point;

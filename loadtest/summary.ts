@@ -63,7 +63,11 @@ export interface LoadtestReport {
   options: Omit<LoadtestOptions, 'secret'> & { targetVisits: number };
   verdict: 'PASS' | 'FAIL';
   reasons: string[];
-  visits: { planned: number; target: number; fullyJoined: number; upAtEnd: number; upMin?: number; upMax: number; holdFromS?: number };
+  visits: {
+    planned: number; target: number; fullyJoined: number; upAtEnd: number; upMin?: number; upMax: number; holdFromS?: number;
+    /** Seconds the load tester's own event loop stalled (an overloaded bots' machine); visits are not judged right after. */
+    testerStalledS: number;
+  };
   joins: { attempted: number; succeeded: number; failed: number; failures: Record<string, number>; routeMs: Dist; joinMs: Dist; admittedMs: Dist; publishMs: Dist };
   tracks: { audio: TrackSummary; video: TrackSummary };
   total: { lossPct: number; rttMs: Dist; reconnects: number; resumes: number; reroutes: number; migrations: number; audioOnlySeconds: number };
@@ -123,7 +127,7 @@ export function summarize(state: RunState, o: LoadtestOptions, stoppedBy: 'durat
   const target = o.targetVisits ?? o.visits;
   const tl = state.timeline;
   const holdFromS = state.settledAt === undefined ? undefined : state.settledAt + SETTLE_SECONDS;
-  const hold = tl.filter((p) => holdFromS !== undefined && p.t >= holdFromS);
+  const hold = tl.filter((p) => holdFromS !== undefined && p.t >= holdFromS && p.judged);
   const upAtEnd = tl[tl.length - 1]?.visitsUp ?? 0;
   const upMin = hold.length > 0 ? Math.min(...hold.map((p) => p.visitsUp)) : undefined;
   const failures: Record<string, number> = {};
@@ -149,7 +153,7 @@ export function summarize(state: RunState, o: LoadtestOptions, stoppedBy: 'durat
     visits: {
       planned: state.visits.length, target,
       fullyJoined: state.visits.filter((v) => v.participants.every((p) => joined.some((b) => b.plan.botId === p.botId))).length,
-      upAtEnd, upMin, upMax: Math.max(0, ...tl.map((p) => p.visitsUp)), holdFromS,
+      upAtEnd, upMin, upMax: Math.max(0, ...tl.map((p) => p.visitsUp)), holdFromS, testerStalledS: Math.round(state.stalledMs / 100) / 10,
     },
     joins: {
       attempted: records.filter((b) => b.status !== 'pending').length, succeeded: joined.length,
