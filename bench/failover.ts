@@ -19,6 +19,7 @@ import { connectBot, type Bot } from '../loadtest/bot/index.ts';
 import { routeTo } from '../loadtest/route.ts';
 import { deleteKeys, request, spawnRole, type RoleProcess } from '../test/helpers/cluster.ts';
 import { TEST_CLUSTER_ENV, TEST_SECRET } from '../test/helpers/stack.ts';
+import { monotonicNow } from '../loadtest/clock.ts';
 
 const { values } = parseArgs({ options: { visits: { type: 'string', default: '20' } } });
 const VISITS = Number(values.visits);
@@ -71,7 +72,7 @@ try {
   const homes = async () => new Map(await Promise.all(bots.map(async ({ visitId }) => [visitId, await registry.getVisitHome(visitId)] as const)));
 
   // (a) a 3 s signaling blip for every bot.
-  const cutAt = Date.now();
+  const cutAt = monotonicNow();
   for (const { bot } of bots) bot.cutSignaling(3000);
   await sleep(8000);
   const blipGaps = bots.map(({ bot }) => bot.gaps.longest('audio', cutAt, cutAt + 8000));
@@ -83,7 +84,7 @@ try {
   for (const home of before.values()) if (home) counts.set(home, (counts.get(home) ?? 0) + 1);
   const victim = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
   const onVictim = bots.filter(({ visitId }) => before.get(visitId) === victim);
-  const killedAt = Date.now();
+  const killedAt = monotonicNow();
   nodes.get(victim)!.proc.kill('SIGKILL');
   await sleep(1000); // the gap has begun
   for (let waited = 0; waited < 30_000 && onVictim.some(({ bot }) => bot.gaps.backAfter('audio', killedAt) === undefined); waited += 250) await sleep(250);
@@ -100,11 +101,11 @@ try {
   const onDrained = bots.filter(({ visitId }) => now.get(visitId) === drained);
   const { signalingUrl } = (await registry.listNodes()).find((n) => n.nodeId === drained)!;
   const admin = await mintToken(TEST_SECRET, { visit: 'ops', user: 'admin-1', role: 'administrator' });
-  const drainedAt = Date.now();
+  const drainedAt = monotonicNow();
   await request(`${signalingUrl}/v1/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
   const exit = await Promise.race([nodes.get(drained)!.exited, sleep(60_000).then(() => 'still running')]);
   await sleep(3000);
-  const drainGaps = onDrained.map(({ bot }) => Math.max(bot.gaps.longest('audio', drainedAt, Date.now()), bot.gaps.longest('video', drainedAt, Date.now())));
+  const drainGaps = onDrained.map(({ bot }) => Math.max(bot.gaps.longest('audio', drainedAt, monotonicNow()), bot.gaps.longest('video', drainedAt, monotonicNow())));
   const moved = onDrained.filter(({ bot }) => bot.metrics().migrations > 0).length;
 
   console.log(`\n${VISITS} two-party visits (${bots.length} werift bots) through the router; nodes n1, n2 (us-east), n3 (eu-west)\n`);

@@ -9,6 +9,7 @@ import { botErrorOf } from './bot/errors.ts';
 import type { BotMetrics } from './bot/metrics.ts';
 import type { ParticipantPlan } from './plan.ts';
 import { routeTo, type Target } from './route.ts';
+import { monotonicNow } from './clock.ts';
 
 export type GroupCommand =
   | { type: 'start'; bot: ParticipantPlan; target: Target }
@@ -81,6 +82,6 @@ export class BotGroup {
     const batch = [...this.fresh].map(([botId, metrics]) => ({ botId, metrics }));
     this.fresh.clear();
     const cpu = process.cpuUsage();
-    this.emit({ type: 'metrics', batch, cpuMicros: cpu.user + cpu.system, at: Date.now() });
+    this.emit({ type: 'metrics', batch, cpuMicros: cpu.user + cpu.system, at: monotonicNow() });
   }
 }

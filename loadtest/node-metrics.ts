@@ -3,6 +3,8 @@
  * consumers, and CPU as a rate of the process's CPU seconds plus, when the node
  * exports it, the mediasoup workers' (`visitwire_worker_cpu_seconds_total`, summed over workers).
  */
+import { monotonicNow } from './clock.ts';
+
 export interface NodeReading {
   at: number;
   consumers?: number;
@@ -13,7 +15,7 @@ export interface NodeReading {
 
 export interface NodeSample {
   url: string;
-  /** Date.now() of the scrape. */
+  /** monotonicNow() of the scrape. */
   at: number;
   consumers?: number;
   /** Node process CPU over the last interval, percent of one core. */
@@ -43,7 +45,7 @@ export async function readNode(url: string): Promise<NodeReading> {
   if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
   const m = parsePrometheus(await res.text());
   return {
-    at: Date.now(),
+    at: monotonicNow(),
     consumers: m.get('visitwire_consumers'),
     visits: m.get('visitwire_visits'),
     processCpuSeconds: m.get('process_cpu_seconds_total'),
@@ -71,7 +73,7 @@ export class NodeWatcher {
         workerCpuPct: before && seconds > 0 ? rate(before.workerCpuSeconds, now.workerCpuSeconds, seconds) : undefined,
       };
     } catch (err) {
-      return { url, at: Date.now(), error: (err as Error).message };
+      return { url, at: monotonicNow(), error: (err as Error).message };
     }
   }
 }

@@ -9,6 +9,7 @@ import type { NodeSample } from './node-metrics.ts';
 import { expectedKinds, type ParticipantPlan, type VisitPlan } from './plan.ts';
 import type { Profile } from './options.ts';
 import { dist } from './stats.ts';
+import { monotonicNow } from './clock.ts';
 
 export type BotStatus = 'pending' | 'joining' | 'joined' | 'failed' | 'left';
 type Kind = 'audio' | 'video';
@@ -27,7 +28,7 @@ export interface SubscriptionRecord {
   jitterMs: number;
   closed: boolean;
   producerPaused: boolean;
-  /** Date.now() of the latest report in which packets had arrived since the one before. */
+  /** monotonicNow() of the latest report in which packets had arrived since the one before. */
   flowingAt?: number;
   /** Each change of received resolution, from the first key frame. */
   layers: LayerSpan[];
@@ -96,7 +97,7 @@ export class RunState {
     for (const v of visits) for (const p of v.participants) this.bots.set(p.botId, { plan: p, status: 'pending', subscriptions: new Map() });
   }
 
-  seconds(at = Date.now()): number {
+  seconds(at = monotonicNow()): number {
     return (at - this.startedAt) / 1000;
   }
 
@@ -152,7 +153,7 @@ export class RunState {
    * expected kind from every other one: media arrived within the last
    * FLOW_GRACE_MS, so one empty report (a slow bot) does not count as a drop.
    */
-  visitUp(v: VisitPlan, now = Date.now()): boolean {
+  visitUp(v: VisitPlan, now = monotonicNow()): boolean {
     const bots = v.participants.map((p) => this.bots.get(p.botId)!);
     if (bots.some((b) => !b.metrics || b.metrics.state !== 'joined' || !b.metrics.participantId || now - b.metrics.at > FRESH_MS)) return false;
     const kinds = expectedKinds(this.profile);
@@ -167,7 +168,7 @@ export class RunState {
   }
 
   /** Appends the timeline point for now. */
-  tick(now = Date.now()): TimelinePoint {
+  tick(now = monotonicNow()): TimelinePoint {
     const sinceTick = now - (this.lastTickAt ?? now);
     this.lastTickAt = now;
     if (sinceTick > STALL_MS) {

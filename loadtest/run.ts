@@ -16,6 +16,7 @@ import type { Target } from './route.ts';
 import { RunState } from './run-state.ts';
 import { progressLine } from './format.ts';
 import { summarize, type LoadtestReport } from './summary.ts';
+import { monotonicNow } from './clock.ts';
 
 export interface RunControls {
   /** Where the progress line goes (default: nowhere). */
@@ -40,7 +41,7 @@ export async function runLoadtest(o: LoadtestOptions, controls: RunControls = {}
     throw err;
   }
   // The clock starts once every worker has loaded.
-  return drive(o, plan, target, groups, (state = new RunState(plan, o.profile, Date.now())), controls);
+  return drive(o, plan, target, groups, (state = new RunState(plan, o.profile, monotonicNow())), controls);
 }
 
 async function drive(o: LoadtestOptions, plan: VisitPlan[], target: Target, groups: GroupHandle[], state: RunState, controls: RunControls): Promise<LoadtestReport> {
@@ -49,7 +50,7 @@ async function drive(o: LoadtestOptions, plan: VisitPlan[], target: Target, grou
 
   let next = 0;
   const dispatcher = setInterval(() => {
-    const elapsed = Date.now() - state.startedAt;
+    const elapsed = monotonicNow() - state.startedAt;
     for (; next < starts.length && starts[next].bot.startAtMs <= elapsed; next++) {
       state.starting(starts[next].bot.botId);
       starts[next].group.send({ type: 'start', bot: starts[next].bot, target });

@@ -15,6 +15,7 @@ import { audioOnlyFor, subscriptionMetrics, type BotMetrics, type BotState, type
 import { Publisher, type SendStats } from './publisher.ts';
 import { SignalingClient } from './signaling-client.ts';
 import { receiveCapabilities, Subscriber } from './subscriber.ts';
+import { monotonicNow } from '../clock.ts';
 
 export type { Bot, BotOptions } from './bot-options.ts';
 
@@ -463,10 +464,10 @@ class VisitBot implements Bot {
     const pump = this.publisher?.pump;
     const send = this.sendStats;
     return {
-      at: Date.now(), label: this.o.label, participantId: this.participantId || undefined, role: this.participantId ? this.role : undefined,
+      at: monotonicNow(), label: this.o.label, participantId: this.participantId || undefined, role: this.participantId ? this.role : undefined,
       state: this.state, joinMs: this.joinMs, admittedMs: this.admittedMs, publishMs: this.publishMs, reconnects: this.reconnects,
       resumes: this.resumes, reroutes: this.reroutes, migrations: this.migrations,
-      longestGapMs: { audio: Math.round(this.gaps.longest('audio', 0, Date.now())), video: Math.round(this.gaps.longest('video', 0, Date.now())) },
+      longestGapMs: { audio: Math.round(this.gaps.longest('audio', 0, monotonicNow())), video: Math.round(this.gaps.longest('video', 0, monotonicNow())) },
       sent: {
         audio: { ...(pump?.sent.audio ?? { packets: 0, bytes: 0 }) },
         video: (pump?.sent.video ?? []).map((v) => ({ ...v })),

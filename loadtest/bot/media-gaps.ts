@@ -1,4 +1,6 @@
-/** One stretch with no remote packets of a kind, longer than MIN_GAP_MS. Times are Date.now(). */
+import { monotonicNow } from '../clock.ts';
+
+/** One stretch with no remote packets of a kind, longer than MIN_GAP_MS. Times are monotonicNow() (loadtest/clock.ts). */
 export interface MediaGap { kind: 'audio' | 'video'; fromMs: number; toMs: number }
 
 /** Shorter silences are packet pacing, not a gap. */
@@ -14,7 +16,7 @@ export class MediaGaps {
   private readonly last: Partial<Record<MediaGap['kind'], number>> = {};
   readonly gaps: MediaGap[] = [];
 
-  onPacket(kind: MediaGap['kind'], nowMs = Date.now()): void {
+  onPacket(kind: MediaGap['kind'], nowMs = monotonicNow()): void {
     const last = this.last[kind];
     if (last !== undefined && nowMs - last > MIN_GAP_MS) {
       this.gaps.push({ kind, fromMs: last, toMs: nowMs });
@@ -37,7 +39,7 @@ export class MediaGaps {
    * of the first gap that began around or after it. `atMs` while no gap has
    * begun (media never stopped); undefined while the gap is still open.
    */
-  backAfter(kind: MediaGap['kind'], atMs: number, nowMs = Date.now()): number | undefined {
+  backAfter(kind: MediaGap['kind'], atMs: number, nowMs = monotonicNow()): number | undefined {
     const gap = this.gaps.find((g) => g.kind === kind && g.toMs > atMs && g.fromMs >= atMs - MIN_GAP_MS);
     if (gap) return gap.toMs;
     const last = this.last[kind];

@@ -31,7 +31,7 @@ export interface SubscriptionMetrics {
 }
 
 export interface BotMetrics {
-  /** Date.now() of this report. */
+  /** monotonicNow() of this report (loadtest/clock.ts). */
   at: number;
   label?: string;
   participantId?: string;
