@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, VisitwireError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { verifyToken, type VerificationKeys } from '../common/tokens.ts';
-import { bearerToken, sendError, sendJson } from '../edge-router/http.ts';
+import { bearerToken, sendError, sendJson } from '../common/http-json.ts';
 import type { MediaCensus } from '../sfu/media-census.ts';
 import type { NodePresence } from '../sfu/node-presence.ts';
 

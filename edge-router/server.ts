@@ -9,7 +9,7 @@ import { iceServersFor, type IceServer, type TurnSettings } from '../common/turn
 import { clientAddress, parseTrustedProxies } from './client-address.ts';
 import type { GeoLocator } from './geo.ts';
 import { cachedNodeList } from './node-list-cache.ts';
-import { badRequest, bearerToken, CORS_HEADERS, sendError, sendJson } from './http.ts';
+import { badRequest, bearerToken, sendError, sendJson } from '../common/http-json.ts';
 import { corsHeaders, originAllowed, type AllowedOrigins } from '../common/origins.ts';
 import type { RateLimits } from '../common/rate-limits.ts';
 import { parseRegions, type Region } from './regions.ts';
@@ -18,6 +18,13 @@ import { routeVisit, type RouteVisitDeps } from './route-visit.ts';
 import { DEFAULT_STICKY_KM } from './selection/types.ts';
 import { regionsReport } from './regions-report.ts';
 import { observeRoute, regionMetrics, timedRegistry, type RouteOutcome } from './router-metrics.ts';
+
+/** The browser SDK calls the router cross-origin with a bearer token (the allowed origin per request: common/origins.ts). */
+const CORS_HEADERS = {
+  'Access-Control-Allow-Methods': 'GET, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+  'Access-Control-Max-Age': '600',
+} as const;
 
 export type { IceServer } from '../common/turn-credentials.ts';
 
@@ -111,10 +118,10 @@ export function createEdgeRouter(options: EdgeRouterOptions): RequestListener {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<RouteOutcome | void> {
-    for (const [name, value] of Object.entries(corsHeaders(allowedOrigins, req.headers.origin))) res.setHeader(name, value);
+    for (const [name, value] of Object.entries({ ...CORS_HEADERS, ...corsHeaders(allowedOrigins, req.headers.origin) })) res.setHeader(name, value);
     if (!originAllowed(allowedOrigins, req.headers.origin)) throw new VisitwireError(ErrorCode.FORBIDDEN, 'this origin may not use the router (VISITWIRE_ALLOWED_ORIGINS)');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, CORS_HEADERS).end();
+      res.writeHead(204).end();
       return;
     }
     const endpoint = ({

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { ErrorCode, toErrorBody, VisitwireError } from '../../common/errors.ts';
+import { parseJson, readBody, sendError } from '../../common/http-json.ts';
 import { IdSchema } from '../../common/ids.ts';
 import type { Logger } from '../../common/logger.ts';
 import { parseMetricsAddr } from '../../common/metrics-server.ts';
@@ -46,9 +47,9 @@ export async function startInternalApi(o: { addr?: string; publicUrl?: string; s
     try {
       const path = (req.url ?? '/').split('?')[0]!;
       if (req.method !== 'POST' || !Object.hasOwn(Requests, path)) throw new VisitwireError(ErrorCode.NOT_FOUND, 'no such path');
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_BODY_BYTES);
       const peer = await verifyClusterRequest(o.secret, req.headers.authorization, 'POST', path, body);
-      const parsed = Requests[path as InternalPath].safeParse(safeJson(await openBody(o.secret, body)));
+      const parsed = Requests[path as InternalPath].safeParse(parseJson(await openBody(o.secret, body)));
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new VisitwireError(ErrorCode.BAD_REQUEST, `${issue.path.join('.') || 'body'}: ${issue.message}`);
@@ -63,7 +64,7 @@ export async function startInternalApi(o: { addr?: string; publicUrl?: string; s
     } catch (err) {
       const body = toErrorBody(err);
       if (body.code === ErrorCode.UNAUTHORIZED) o.logger.warn({ address: req.socket.remoteAddress, reason: body.message }, 'internal request refused');
-      send(res, STATUS[body.code] ?? 500, { error: body });
+      sendError(res, err);
     }
   }
   const listen = (addr: string) => new Promise<void>((resolve, reject) => {
@@ -87,37 +88,4 @@ export async function startInternalApi(o: { addr?: string; publicUrl?: string; s
     url: o.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${actual}`,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
-}
-
-const STATUS: Partial<Record<string, number>> = { BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, UNAVAILABLE: 503, TIMEOUT: 503, LIMIT_EXCEEDED: 413 };
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }).end(json);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new VisitwireError(ErrorCode.BAD_REQUEST, 'body is not JSON');
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new VisitwireError(ErrorCode.LIMIT_EXCEEDED, `body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
