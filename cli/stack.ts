@@ -3,6 +3,8 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from '../common/audit.ts';
 import type { Config } from '../common/config.ts';
+import { ErrorCode, VisitwireError } from '../common/errors.ts';
+import { sendError, sendJson } from '../common/http-json.ts';
 import { createHttpServer } from '../common/http-server.ts';
 import { logger } from '../common/logger.ts';
 import { startMetricsServer } from '../common/metrics-server.ts';
@@ -104,16 +106,16 @@ export async function startStack(config: StackOptions): Promise<Stack> {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method === 'GET' && path === '/healthz') {
         const healthy = pool.size === config.media.workers;
-        res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({
+        sendJson(res, healthy ? 200 : 503, {
           status: healthy ? 'ok' : 'degraded', node: nodeId, workers: pool.size, visits: visits.visitCount, participants: visits.participantCount,
-        }));
+        });
         return;
       }
       for (const handle of handlers) if (await handle(req, res)) return;
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such path' } }));
+      sendError(res, new VisitwireError(ErrorCode.NOT_FOUND, 'no such path'));
     } catch (err) {
       logger.error({ err }, 'http request failed');
-      if (!res.headersSent) res.writeHead(500).end();
+      if (!res.headersSent) sendError(res, err);
     }
   }
 
