@@ -11,13 +11,14 @@ describe('configuration from the environment', () => {
 
   it('reads every setting', () => {
     const c = configFromEnv({ PORT: '9000', HOST: '0.0.0.0', VISITWIRE_SECRET: 'a-secret-of-sixteen+', VISITWIRE_WORKERS: '3',
-      VISITWIRE_RTC_LISTEN_IP: '0.0.0.0', VISITWIRE_ANNOUNCED_ADDRESS: '203.0.113.7', VISITWIRE_RTC_PORT: '41000' });
+      VISITWIRE_RTC_LISTEN_IP: '0.0.0.0', VISITWIRE_ANNOUNCED_ADDRESS: '203.0.113.7', VISITWIRE_PIPE_ADDRESS: '10.0.0.7', VISITWIRE_RTC_PORT: '41000' });
     expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', secret: 'a-secret-of-sixteen+' });
-    expect(c.media).toMatchObject({ workers: 3, listenIp: '0.0.0.0', announcedAddress: '203.0.113.7', rtcPort: 41000 });
+    expect(c.media).toMatchObject({ workers: 3, listenIp: '0.0.0.0', announcedAddress: '203.0.113.7', pipeAddress: '10.0.0.7', rtcPort: 41000 });
   });
 
   it('names each bad variable', () => {
     expect(() => configFromEnv({ PORT: 'eighty', VISITWIRE_SECRET: 'short' })).toThrow(/PORT[\s\S]*VISITWIRE_SECRET: VISITWIRE_SECRET must be at least 16/);
+    expect(() => configFromEnv({ VISITWIRE_PIPE_ADDRESS: 'node-eu' })).toThrow(/VISITWIRE_PIPE_ADDRESS: must be an IP address/);
   });
 
   it('reads TURN and TLS settings', () => {

@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   VISITWIRE_CLUSTER_SECRET: z.string().min(32, 'VISITWIRE_CLUSTER_SECRET must be at least 32 characters').optional(),
   VISITWIRE_INTERNAL_ADDR: z.string().optional().refine((a) => a === undefined || validMetricsAddr(a), 'must be host:port, e.g. 10.0.0.7:9470'),
   VISITWIRE_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  VISITWIRE_PIPE_ADDRESS: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address the other nodes reach this one at' }).optional(),
 });
 
 export interface MediaConfig {
@@ -49,6 +50,8 @@ export interface MediaConfig {
   listenIp: string;
   /** Address given to clients in ICE candidates, when it differs from listenIp (NAT, 0.0.0.0). */
   announcedAddress?: string;
+  /** Address other nodes reach this node's pipe transports at (sfu/cascade): default announcedAddress, else listenIp. */
+  pipeAddress?: string;
   /** UDP and TCP port of worker 0's WebRtcServer; worker i uses rtcPort + i. 0 = any free port. */
   rtcPort: number;
   /** Send-side bandwidth estimation starts from this (bps). */
@@ -156,6 +159,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       workers: e.VISITWIRE_WORKERS,
       listenIp: e.VISITWIRE_RTC_LISTEN_IP,
       announcedAddress: e.VISITWIRE_ANNOUNCED_ADDRESS,
+      pipeAddress: e.VISITWIRE_PIPE_ADDRESS,
       rtcPort: e.VISITWIRE_RTC_PORT,
       initialAvailableOutgoingBitrate: e.VISITWIRE_INITIAL_BITRATE,
       requestTimeoutMs: e.VISITWIRE_REQUEST_TIMEOUT_MS,

@@ -25,8 +25,8 @@ const callTo = (pipes: VisitPipes, from: string): PeerCall => async (path, body)
   ? pipes.acceptPipe(from, body as PipeEnd)
   : pipes.consumeFor(from, (body as { producerId: string }).producerId));
 
-async function twoNodes() {
-  const a = await VisitMedia.create(pool, media, 'v');
+async function twoNodes(configOfA: MediaConfig = media) {
+  const a = await VisitMedia.create(pool, configOfA, 'v');
   const b = await VisitMedia.create(pool, media, 'v');
   expect(b.slot).not.toBe(a.slot);
   const publisher = a.addParticipant('p-1');
@@ -57,6 +57,17 @@ describe('VisitPipes', () => {
     // Media between nodes is encrypted: each side of the pipe runs SRTP.
     expect(pipeTransports).toHaveLength(2);
     for (const t of pipeTransports) expect((await t.dump() as types.PipeTransportDump).srtpParameters?.cryptoSuite).toMatch(/^AEAD_AES_256_GCM|AES_CM_128_HMAC_SHA1_80$/);
+    a.close();
+    b.close();
+  });
+
+  it('a pipe announces the pipe address (VISITWIRE_PIPE_ADDRESS), not the address clients are given', async () => {
+    // Clients reach node a at 198.18.0.99 (say, a public NAT address); other nodes at 127.0.0.1.
+    const { a, b, video, pull } = await twoNodes({ ...media, listenIp: '0.0.0.0', announcedAddress: '198.18.0.99', pipeAddress: '127.0.0.1' });
+    const ends: types.TransportTuple[] = [];
+    a.router.observer.on('newtransport', (t) => ends.push((t as types.PipeTransport).tuple));
+    expect(await pull(video.id)).toMatchObject({ id: video.id });
+    expect(ends.map((e) => e.localAddress)).toEqual(['127.0.0.1']);
     a.close();
     b.close();
   });

@@ -161,9 +161,9 @@ export class VisitPipes {
   }
 
   private newTransport(peer: string, side: 'in' | 'out'): Promise<PipeTransport> {
-    const { listenIp, announcedAddress } = this.media.config;
+    const { listenIp, announcedAddress, pipeAddress } = this.media.config;
     return this.media.router.createPipeTransport<PipeMeta>({
-      listenInfo: { protocol: 'udp', ip: listenIp, announcedAddress }, enableSrtp: true, enableSctp: false, appData: { peer, side },
+      listenInfo: { protocol: 'udp', ip: listenIp, announcedAddress: pipeAddress ?? announcedAddress }, enableSrtp: true, enableSctp: false, appData: { peer, side },
     });
   }
 
