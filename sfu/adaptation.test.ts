@@ -46,7 +46,7 @@ function twoPartyVisit() {
     participantIds: () => ['a', 'b'],
     downlinkEstimate: () => undefined,
     pipedProducers: () => [],
-    pipes: { isPipedOut: () => false },
+    pipes: { pipedTo: () => [] },
   });
   return { media: media as unknown as VisitMedia & EventEmitter, producers, consumers };
 }

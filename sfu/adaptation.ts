@@ -142,7 +142,11 @@ export class VisitAdaptation {
           if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
         }
       }
-      for (const p of videoProducers) this.trimLayers(p, wantedWithPipes(wanted.get(p.id) ?? [], p.rtpParameters.encodings?.length ?? 1, this.media.pipes.isPipedOut(p.id)), nowMs);
+      for (const p of videoProducers) {
+        this.trimLayers(p, wantedWithPipes({
+          local: wanted.get(p.id) ?? [], layerCount: p.rtpParameters.encodings?.length ?? 1, pipedTo: this.media.pipes.pipedTo(p.id), reported: new Map(),
+        }), nowMs);
+      }
       this.updateQuality();
       if (this.metricsReadAt === undefined || nowMs - this.metricsReadAt >= this.config.metricsStatsMs) {
         this.metricsReadAt = nowMs;
