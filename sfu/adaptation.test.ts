@@ -58,7 +58,7 @@ const video = <T extends { kind: string }>(xs: T[]) => xs.filter((x) => x.kind =
 describe('VisitAdaptation: worker requests and endings', () => {
   let visit: ReturnType<typeof twoPartyVisit>;
   let adaptation: VisitAdaptation;
-  const hooks = { notify: vi.fn(), broadcast: vi.fn(), roleOf: () => undefined };
+  const hooks = { notify: vi.fn(), broadcast: vi.fn(), roleOf: () => undefined, reportPipedInWants: vi.fn(), reportedWants: () => new Map() };
 
   beforeEach(() => {
     vi.useFakeTimers();
