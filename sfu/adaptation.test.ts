@@ -46,7 +46,7 @@ function twoPartyVisit() {
     participantIds: () => ['a', 'b'],
     downlinkEstimate: () => undefined,
     pipedProducers: () => [],
-    pipes: { isPipedOut: () => false },
+    pipes: { pipedTo: () => [] },
   });
   return { media: media as unknown as VisitMedia & EventEmitter, producers, consumers };
 }
@@ -58,7 +58,7 @@ const video = <T extends { kind: string }>(xs: T[]) => xs.filter((x) => x.kind =
 describe('VisitAdaptation: worker requests and endings', () => {
   let visit: ReturnType<typeof twoPartyVisit>;
   let adaptation: VisitAdaptation;
-  const hooks = { notify: vi.fn(), broadcast: vi.fn(), roleOf: () => undefined };
+  const hooks = { notify: vi.fn(), broadcast: vi.fn(), roleOf: () => undefined, reportPipedInWants: vi.fn(), reportedWants: () => new Map() };
 
   beforeEach(() => {
     vi.useFakeTimers();

@@ -7,7 +7,7 @@ import { initialUplinkState, stepUplink, type QualityLimitationReason, type Upli
 import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
-import { wantedWithPipes } from './cascade/pipe-plan.ts';
+import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
@@ -16,6 +16,10 @@ export interface AdaptationHooks {
   /** Every participant of the visit, on this node and the others it spans. */
   broadcast<E extends 'networkQuality' | 'videoPaused' | 'videoResumed'>(event: E, data: MediaEvents[E]): void;
   roleOf(participantId: string): Role | undefined;
+  /** Every round: what this node's viewers want of the producers piped in to it, for their publishers' nodes. */
+  reportPipedInWants(wants: LayerWant[]): void;
+  /** What the other nodes last reported wanting of a local producer (pipedInWants), by node id. */
+  reportedWants(producerId: string): ReadonlyMap<string, number | null>;
 }
 
 export interface SenderStats {
@@ -142,7 +146,12 @@ export class VisitAdaptation {
           if (producerId) wanted.set(producerId, [...(wanted.get(producerId) ?? []), d.wantedSpatialLayer]);
         }
       }
-      for (const p of videoProducers) this.trimLayers(p, wantedWithPipes(wanted.get(p.id) ?? [], p.rtpParameters.encodings?.length ?? 1, this.media.pipes.isPipedOut(p.id)), nowMs);
+      this.hooks.reportPipedInWants(pipedInWants(piped.map((p) => p.id), wanted));
+      for (const p of videoProducers) {
+        this.trimLayers(p, wantedWithPipes({
+          local: wanted.get(p.id) ?? [], layerCount: p.rtpParameters.encodings?.length ?? 1, pipedTo: this.media.pipes.pipedTo(p.id), reported: this.hooks.reportedWants(p.id),
+        }), nowMs);
+      }
       this.updateQuality();
       if (this.metricsReadAt === undefined || nowMs - this.metricsReadAt >= this.config.metricsStatsMs) {
         this.metricsReadAt = nowMs;

@@ -25,4 +25,11 @@ describe('CascadeMessage', () => {
     expect(CascadeMessage.safeParse({ type: 'tell', from: 'a', event: 'removed', data: {} }).success).toBe(false);
     expect(CascadeMessage.safeParse({ type: 'tell', from: 'a', event: 'networkQuality', data: { participantId: 'p', quality: 'good' } }).success).toBe(true);
   });
+
+  it('takes what a node\'s viewers want of the producers piped in (a layer, or null for no video), bounded', () => {
+    const state = { type: 'state', from: 'nrt-1', url: 'http://127.0.0.1:9470', participants: [], producers: [] };
+    const wants = (spatialLayer: unknown, n = 1) => ({ ...state, wants: Array.from({ length: n }, (_, i) => ({ producerId: `x${i}`, spatialLayer })) });
+    for (const ok of [state, wants(0), wants(null), wants(3)]) expect(CascadeMessage.safeParse(ok).success).toBe(true);
+    for (const bad of [wants(4), wants(-1), wants(1.5), wants(0, 601)]) expect(CascadeMessage.safeParse(bad).success).toBe(false);
+  });
 });

@@ -25,12 +25,15 @@ const DtlsParameters = z.object({
   fingerprints: z.array(z.object({ algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']), value: z.string().max(256) })).min(1).max(8),
 });
 
+/** Simulcast encodings a producer may have. */
+export const MAX_ENCODINGS = 4;
+
 /** The RTP parameters a client sends; mediasoup validates their inner detail. */
 const RtpParameters = z.object({
   mid: z.string().max(32).optional(),
   codecs: z.array(z.looseObject({ mimeType: z.string().max(64), payloadType: z.number().int().min(0).max(127), clockRate: z.number().int().positive() })).min(1).max(16),
   headerExtensions: z.array(z.looseObject({ uri: z.string().max(256), id: z.number().int() })).max(32).optional(),
-  encodings: z.array(z.looseObject({})).max(4).optional(),
+  encodings: z.array(z.looseObject({})).max(MAX_ENCODINGS).optional(),
   rtcp: z.looseObject({}).optional(),
 });
 

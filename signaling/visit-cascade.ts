@@ -2,7 +2,7 @@ import type { ClusterBus } from '../common/registry/bus.ts';
 import type { Registry } from '../common/registry/types.ts';
 import type { Logger } from '../common/logger.ts';
 import { callPeer } from '../sfu/cascade/internal-client.ts';
-import { planPipes } from '../sfu/cascade/pipe-plan.ts';
+import { planPipes, type LayerWant } from '../sfu/cascade/pipe-plan.ts';
 import type { PipedProducer } from '../sfu/cascade/visit-pipes.ts';
 import { CascadeMessage, diffState, type ForwardedEvent, type NodeState, type RemoteParticipant } from './cascade-messages.ts';
 import type { LeaveReason, ServerEvents } from './protocol.ts';
@@ -36,6 +36,8 @@ export interface RemoteMember extends RemoteParticipant { nodeId: string }
  */
 export class VisitCascade {
   private readonly nodes = new Map<string, NodeState>();
+  /** What this node's viewers want of the producers piped in, as last published. */
+  private wants: LayerWant[] = [];
   private unsubscribe?: () => Promise<void>;
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -80,8 +82,25 @@ export class VisitCascade {
     if (this.closed || !this.unsubscribe) return;
     const participants = this.visit.joinedParticipants().map((p) => ({ ...p.info(), admission: p.admission === 'admitted' ? 'admitted' as const : 'waiting' as const }));
     const producers = this.visit.localProducers();
-    this.publish({ type: 'state', from: this.o.nodeId, url: this.o.internalUrl, participants, producers });
+    this.publish({ type: 'state', from: this.o.nodeId, url: this.o.internalUrl, participants, producers, wants: this.wants });
     this.syncPipes();
+  }
+
+  /** The adaptation's report of every round (pipedInWants): the others get it in this node's state when it changed. */
+  reportWants(wants: LayerWant[]): void {
+    if (JSON.stringify(wants) === JSON.stringify(this.wants)) return;
+    this.wants = wants;
+    this.changed();
+  }
+
+  /** What the other nodes last reported wanting of a producer of this node, by node id. */
+  reportedWants(producerId: string): Map<string, number | null> {
+    const reported = new Map<string, number | null>();
+    for (const n of this.nodes.values()) {
+      const want = n.wants?.find((w) => w.producerId === producerId);
+      if (want) reported.set(n.from, want.spatialLayer);
+    }
+    return reported;
   }
 
   /** Forwards an event to the admitted participants of the other nodes, or to one of them. */

@@ -323,6 +323,8 @@ export class Visit {
         this.cascade?.tell(event, data as ServerEvents[typeof event]);
       },
       roleOf: (pid) => this.roleOf(pid),
+      reportPipedInWants: (wants) => this.cascade?.reportWants(wants),
+      reportedWants: (producerId) => this.cascade?.reportedWants(producerId) ?? new Map(),
     }, this.ctx.policy, this.ctx.logger.child({ visitId: this.visitId }));
   }
 

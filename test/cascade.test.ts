@@ -27,7 +27,10 @@ const REGIONS = [
   { id: 'us-east', lat: 38.95, lon: -77.45, tags: [] },
   { id: 'ap-northeast', lat: 35.68, lon: 139.69, tags: [] },
 ];
-const ENV = { ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', LOG_LEVEL: 'warn' };
+// Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
+const ENV = {
+  ...TEST_CLUSTER_ENV, VISITWIRE_SECRET: TEST_SECRET, VISITWIRE_REDIS_PREFIX: PREFIX, VISITWIRE_WORKERS: '1', VISITWIRE_RTC_PORT: '0', VISITWIRE_UNUSED_LAYER_MS: '3000', LOG_LEVEL: 'warn',
+};
 
 const started: ChildProcess[] = [];
 const bots: Bot[] = [];
@@ -207,6 +210,36 @@ describe('pause and resume across nodes', () => {
       nurse.close();
       provider.close();
     }
+  });
+});
+
+describe('unused layers across nodes', () => {
+  /** Video packets `bot` sent per simulcast layer over the next two seconds. */
+  async function sentPerLayer(bot: Bot): Promise<number[]> {
+    const before = bot.metrics().sent.video.map((l) => l.packets);
+    await new Promise((r) => setTimeout(r, 2000));
+    return bot.metrics().sent.video.map((l, i) => l.packets - before[i]!);
+  }
+  const width = (viewer: Bot, publisher: Bot) => viewer.metrics().subscriptions.find((x) => x.participantId === publisher.participantId && x.kind === 'video' && !x.closed)?.width;
+
+  it('a publisher whose only viewer is on another node stops the layers that viewer does not want, and sends them again when it does', async () => {
+    const provider = await join('cross-trim', 'dr-6', 'provider', IP.us);
+    const patient = await join('cross-trim', 'pt-6', 'patient', IP.jp);
+    expect([provider.nodeId, patient.nodeId]).toEqual(['iad-1', 'nrt-1']);
+    await patient.bot.setViewport({ width: 320, height: 180 }); // a small tile: the lowest layer (320x180) is enough
+    await expectReceiving([[patient.bot, provider.bot]]);
+    await vi.waitFor(async () => {
+      const sent = await sentPerLayer(provider.bot);
+      expect(sent[0], 'the provider sends its lowest layer').toBeGreaterThan(0);
+      expect(sent.slice(1), 'the provider sends no higher layer').toEqual([0, 0]);
+    }, { timeout: 30_000, interval: 0 });
+    expect(width(patient.bot, provider.bot)).toBe(320);
+
+    // A full tile: the layers come back as far as the patient's downlink estimate carries them (on this shared machine, at least 640x360).
+    await patient.bot.setViewport({ width: 1280, height: 720 });
+    await vi.waitFor(async () => expect((await sentPerLayer(provider.bot))[1], 'the provider sends above its lowest layer again').toBeGreaterThan(0), { timeout: 10_000, interval: 0 });
+    await vi.waitFor(() => expect(width(patient.bot, provider.bot), 'the patient sees the provider above the lowest layer again').toBeGreaterThanOrEqual(640), { timeout: 30_000, interval: 250 });
+    await Promise.all([provider.bot.leave(), patient.bot.leave()]);
   });
 });
 

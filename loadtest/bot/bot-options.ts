@@ -49,6 +49,8 @@ export interface Bot {
   cutSignaling(ms: number): void;
   /** Counters as of now; bitrates, loss rates and RTT as of the latest metrics interval. */
   metrics(): BotMetrics;
+  /** Shows every remote video at this size from now on (replaces `viewport`), reported to the SFU's layer policy. */
+  setViewport(viewport: { width: number; height: number }): Promise<void>;
   /** Leaves the visit, closes media and the connection. Safe to call twice. */
   leave(): Promise<void>;
 }

@@ -73,9 +73,11 @@ class VisitBot implements Bot {
   private lastTick = performance.now();
   private sendStats?: SendStats;
   private lastSubscriptions: SubscriptionMetrics[] = [];
+  private viewport?: { width: number; height: number };
 
   constructor(private readonly o: BotOptions) {
     this.nodeId = o.nodeId;
+    this.viewport = o.viewport;
     this.sig = this.signaling(o.url);
   }
 
@@ -93,6 +95,11 @@ class VisitBot implements Bot {
     const sig = new SignalingClient({ url, token: this.o.token, requestTimeoutMs: this.o.requestTimeoutMs ?? 10_000 });
     this.listen(sig);
     return sig;
+  }
+
+  async setViewport(viewport: { width: number; height: number }): Promise<void> {
+    this.viewport = viewport;
+    await this.subscriber?.setViewport(viewport);
   }
 
   metrics(): BotMetrics {
@@ -366,7 +373,7 @@ class VisitBot implements Bot {
     const onFailed = (err: Error) => void this.rejoin(err.message);
     if (this.o.subscribe !== false) {
       this.subscriber = new Subscriber(this.sig, receiveCapabilities(reply.routerRtpCapabilities as types.RtpCapabilities), {
-        iceAddress: this.o.iceAddress, connectTimeoutMs, viewport: this.o.viewport, onFailed, onPacket: (kind) => this.gaps.onPacket(kind),
+        iceAddress: this.o.iceAddress, connectTimeoutMs, viewport: this.viewport, onFailed, onPacket: (kind) => this.gaps.onPacket(kind),
       });
     }
     const audio = this.o.publish?.audio ?? true;

@@ -81,6 +81,14 @@ export class Subscriber {
     if (s) s.closed = true;
   }
 
+  /** Shows every remote video at this size from now on: reported for each video received, as the SDK does when a tile resizes. */
+  async setViewport(viewport: { width: number; height: number }): Promise<void> {
+    this.o.viewport = viewport;
+    for (const s of this.subscriptions.values()) {
+      if (s.kind === 'video' && !s.closed) await this.sig.request('reportViewport', { consumerId: s.consumerId, ...viewport });
+    }
+  }
+
   setProducerPaused(producerId: string, paused: boolean): void {
     const s = this.subscriptions.get(producerId);
     if (s) s.producerPaused = paused;

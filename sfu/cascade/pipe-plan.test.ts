@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planPipes, wantedWithPipes, type PipePlan, type PipePlanInput } from './pipe-plan.ts';
+import { DEFAULT_POLICY } from '../policy/config.ts';
+import { activeLayers } from '../policy/unused-layers.ts';
+import { pipedInWants, planPipes, wantedWithPipes, type LayerWant, type PipePlan, type PipePlanInput, type WantedWithPipesInput } from './pipe-plan.ts';
 
 const announced = (o: Record<string, string[]>) => new Map(Object.entries(o));
 const piped = (o: Record<string, string>) => new Map(Object.entries(o));
@@ -20,13 +22,40 @@ describe('planPipes', () => {
   });
 });
 
+describe('pipedInWants', () => {
+  const wanted = (o: Record<string, (number | null)[]>) => new Map(Object.entries(o));
+  it.each<[string, string[], Map<string, (number | null)[]>, LayerWant[]]>([
+    ['nothing piped in: nothing reported', [], wanted({ local: [2] }), []],
+    ['the highest layer of its viewers', ['p1'], wanted({ p1: [0, 1, null] }), [{ producerId: 'p1', spatialLayer: 1 }]],
+    ['viewers that want no video (paused, audio-only): null', ['p1'], wanted({ p1: [null, null] }), [{ producerId: 'p1', spatialLayer: null }]],
+    ['a piped producer no viewer consumes yet is left out', ['p1', 'p2'], wanted({ p2: [0], local: [2] }), [{ producerId: 'p2', spatialLayer: 0 }]],
+  ])('%s', (_name, pipedIn, w, expected) => {
+    expect(pipedInWants(pipedIn, w)).toEqual(expected);
+  });
+});
+
 describe('wantedWithPipes', () => {
-  it.each<[string, (number | null)[], number, boolean, (number | null)[]]>([
-    ['not piped: the local viewers decide', [0, null], 3, false, [0, null]],
-    ['piped: the top layer is wanted too', [0], 3, true, [0, 2]],
-    ['piped with no local viewer: the top layer', [], 3, true, [2]],
-    ['no viewer anywhere: nothing wanted (trimming applies)', [], 3, false, []],
-  ])('%s', (_name, wanted, layers, piped, expected) => {
-    expect(wantedWithPipes(wanted, layers, piped)).toEqual(expected);
+  const reported = (o: Record<string, number | null>) => new Map(Object.entries(o));
+  it.each<[string, WantedWithPipesInput, (number | null)[]]>([
+    ['no pipes: the local viewers decide', { local: [0, null], layerCount: 3, pipedTo: [], reported: reported({}) }, [0, null]],
+    ['no viewer anywhere: nothing wanted (every layer may stop)', { local: [], layerCount: 3, pipedTo: [], reported: reported({}) }, []],
+    ['piped, no report yet: the top layer', { local: [0], layerCount: 3, pipedTo: ['b'], reported: reported({}) }, [0, 2]],
+    ['the remote node wants a lower layer', { local: [], layerCount: 3, pipedTo: ['b'], reported: reported({ b: 0 }) }, [0]],
+    ['the remote node wants no video: only the lowest layer, for the pipe', { local: [], layerCount: 3, pipedTo: ['b'], reported: reported({ b: null }) }, [null]],
+    ['several nodes: each counts, the highest wins', { local: [0], layerCount: 3, pipedTo: ['b', 'c'], reported: reported({ b: 1, c: 0 }) }, [0, 1, 0]],
+    ['several nodes, one not reported yet: the top layer', { local: [], layerCount: 3, pipedTo: ['b', 'c'], reported: reported({ b: 0 }) }, [0, 2]],
+    ['a node gone (no longer piped to): its report no longer counts', { local: [0], layerCount: 3, pipedTo: ['c'], reported: reported({ b: 2, c: 0 }) }, [0, 0]],
+  ])('%s', (_name, input, expected) => {
+    expect(wantedWithPipes(input)).toEqual(expected);
+  });
+
+  it.each<[string, WantedWithPipesInput, boolean[]]>([
+    ['a remote viewer wanting the lowest layer: the others stop', { local: [], layerCount: 3, pipedTo: ['b'], reported: reported({ b: 0 }) }, [true, false, false]],
+    ['several nodes: the highest wanted layer and those below it keep going', { local: [0], layerCount: 3, pipedTo: ['b', 'c'], reported: reported({ b: 1, c: null }) }, [true, true, false]],
+  ])('with unused-layer trimming: %s', (_name, input, expected) => {
+    const wanted = wantedWithPipes(input);
+    const first = activeLayers({ nowMs: 0, layerCount: 3, hasSubscribers: wanted.length > 0, wantedLayers: wanted, state: undefined });
+    const later = activeLayers({ nowMs: DEFAULT_POLICY.unusedLayerMs, layerCount: 3, hasSubscribers: wanted.length > 0, wantedLayers: wanted, state: first.state });
+    expect(later.activeLayers).toEqual(expected);
   });
 });

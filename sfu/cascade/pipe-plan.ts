@@ -34,12 +34,40 @@ export function planPipes({ localViewers, announced, piped }: PipePlanInput): Pi
   return { pull, close };
 }
 
+/** The highest spatial layer one node's viewers want of a producer piped in to it; null: none of them wants video. */
+export interface LayerWant { producerId: string; spatialLayer: number | null }
+
 /**
- * The layers wanted of a local producer, for unused-layer trimming: a
- * producer piped to other nodes counts as wanted at its top layer too. Their
- * viewers' layers are chosen there, so only they know; a layer trimmed here
- * would be missing for them.
+ * What a viewers' node reports to the publishers' nodes: for each producer
+ * piped in that its viewers consume, the highest layer they want. A producer
+ * none of them consumes yet is left out (its node keeps every layer for it).
  */
-export function wantedWithPipes(wanted: readonly (number | null)[], layerCount: number, pipedOut: boolean): (number | null)[] {
-  return pipedOut ? [...wanted, layerCount - 1] : [...wanted];
+export function pipedInWants(pipedIn: readonly string[], wanted: ReadonlyMap<string, readonly (number | null)[]>): LayerWant[] {
+  return pipedIn.filter((id) => wanted.has(id)).map((producerId) => {
+    const layers = wanted.get(producerId)!.filter((l): l is number => l !== null);
+    return { producerId, spatialLayer: layers.length > 0 ? Math.max(...layers) : null };
+  });
+}
+
+export interface WantedWithPipesInput {
+  /** Each local viewer's wanted layer (null: no video). */
+  local: readonly (number | null)[];
+  layerCount: number;
+  /** Nodes the producer is piped to. */
+  pipedTo: readonly string[];
+  /** What nodes last reported wanting of it (pipedInWants), by node id. */
+  reported: ReadonlyMap<string, number | null>;
+}
+
+/**
+ * The layers wanted of a local producer, for unused-layer trimming: its local
+ * viewers' and, per node it is piped to, what that node reported. A node that
+ * has not reported yet counts as wanting the top layer, so no layer is missing
+ * for its viewers while they set up; a node it is no longer piped to does not count.
+ */
+export function wantedWithPipes({ local, layerCount, pipedTo, reported }: WantedWithPipesInput): (number | null)[] {
+  return [...local, ...pipedTo.map((nodeId) => {
+    const want = reported.get(nodeId);
+    return want === undefined ? layerCount - 1 : want;
+  })];
 }

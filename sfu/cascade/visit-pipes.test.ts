@@ -49,7 +49,7 @@ describe('VisitPipes', () => {
     expect(piped).toMatchObject({ id: video.id, kind: 'video', appData: { participantId: 'p-1', source: 'camera', fromNode: 'node-a' } });
     expect(piped!.rtpParameters.encodings).toHaveLength(3);
     expect(b.findProducer(video.id)).toBe(piped);
-    expect(a.pipes.isPipedOut(video.id)).toBe(true);
+    expect(a.pipes.pipedTo(video.id)).toEqual(['node-b']);
     expect(a.counts().pipes).toEqual({ transports: 1, producers: 0, consumers: 2 });
     expect(b.counts().pipes).toEqual({ transports: 1, producers: 2, consumers: 0 });
     expect(await orphans(a)).toEqual([]);

@@ -52,10 +52,9 @@ export class VisitPipes {
     return { transports: this.transports.size, producers: this.producers.size, consumers: this.consumers.size };
   }
 
-  /** Whether some peer node pulls this local producer (its viewers there count for layer trimming). */
-  isPipedOut(producerId: string): boolean {
-    for (const c of this.consumers.values()) if (c.producerId === producerId) return true;
-    return false;
+  /** Peer nodes that pull this local producer (their viewers count for layer trimming). */
+  pipedTo(producerId: string): string[] {
+    return [...this.consumers.values()].filter((c) => c.producerId === producerId && !c.closed).map((c) => c.appData.peer);
   }
 
   /** Peers this visit has pipes with. */
