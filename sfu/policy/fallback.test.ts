@@ -61,10 +61,13 @@ describe('downlink fallback', () => {
   });
 
   it.each([
-    { mode: 'normal' as const, pauses: true },
-    { mode: 'recovering' as const, pauses: false },
-  ])('a lowest layer that does not get through pauses video at once in $mode mode: $pauses', ({ mode, pauses }) => {
-    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
+    { mode: 'normal' as const, usable: RESUME_AT - 1, pauses: true },
+    { mode: 'normal' as const, usable: undefined, pauses: true },
+    { mode: 'normal' as const, usable: RESUME_AT, pauses: false },
+    { mode: 'normal' as const, usable: 2_000_000, pauses: false },
+    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: false },
+  ])('a lowest layer that does not get through, at $usable bps in $mode mode, pauses video at once: $pauses (not while the estimate has the resume margin)', ({ mode, usable, pauses }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: usable, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
     expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 
@@ -86,9 +89,20 @@ describe('downlink fallback', () => {
     ]);
   });
 
-  it('forgets earlier pauses after a minute of smooth video', () => {
-    const run = downlink((t) => (sec(t) < 10 ? 100_000 : 400_000), 90);
-    expect(run.state).toMatchObject({ mode: 'normal', pauses: 0 });
+  it.each([
+    { gapS: 5, repeat: true, waitS: 2 * C.fallbackResumeMs / 1000 },
+    { gapS: 15, repeat: true, waitS: 2 * C.fallbackResumeMs / 1000 },
+    { gapS: 25, repeat: false, waitS: C.fallbackResumeMs / 1000 },
+    { gapS: 60, repeat: false, waitS: C.fallbackResumeMs / 1000 },
+  ])('a pause $gapS s after video resumed is a repeat: $repeat (within fallbackRepeatMs); the next resume waits $waitS s', ({ gapS, waitS }) => {
+    // Paused at 2 s, resumed at 15 s; the estimate drops again gapS s later (a pause 2 s after that), then recovers.
+    const dropS = 15 + gapS - 2;
+    const usable = (t: number) => (sec(t) < 10 || (sec(t) >= dropS && sec(t) < dropS + 3) ? 100_000 : 400_000);
+    const run = downlink(usable, dropS + 30);
+    const pauses = run.transitions.filter((e) => e.to === 'audio-only').map((e) => sec(e.t));
+    const resumes = run.transitions.filter((e) => e.to === 'recovering').map((e) => sec(e.t));
+    expect(pauses).toEqual([2, 15 + gapS]);
+    expect(resumes).toEqual([15, dropS + 3 + waitS]);
   });
 
   it('changes nothing while there is no estimate', () => {
