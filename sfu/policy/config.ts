@@ -45,7 +45,7 @@ export interface PolicyConfig {
   fallbackPauseMs: number;
   /** ...and at once when the estimate falls below this fraction of audio plus the lowest layer... */
   fallbackPauseNowFraction: number;
-  /** ...or when the first video, on its lowest layer for stepDownAfterMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
+  /** ...or when the first video, on its lowest layer for fallbackPauseMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
   fallbackPauseScore: number;
   /** ...or loses at least this fraction (0-1) in the viewer's latest receiver report; either only while the estimate lacks the resume margin. */
   fallbackPauseLoss: number;
@@ -119,7 +119,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   fallbackPauseScore: 3,
   fallbackPauseLoss: 0.3,
   fallbackResumeFactor: 1.5,
-  fallbackResumeMs: 5_000,
+  fallbackResumeMs: 3_000,
   fallbackResumeMaxMs: 40_000,
   fallbackRepeatMs: 20_000,
   recoverHoldMs: 4_000,

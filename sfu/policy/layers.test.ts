@@ -127,11 +127,11 @@ describe('chooseLayers: fast signals and headroom', () => {
   it.each([
     { score: 3, loss: undefined, from: 0, estimate: 250_000, pausedAt: 10_000 },
     { score: 4, loss: undefined, from: 0, estimate: 250_000, pausedAt: null },
-    { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 11_000 },
+    { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 12_000 },
     { score: 10, loss: 0.3, from: 0, estimate: 250_000, pausedAt: 10_000 },
     { score: 10, loss: 0.2, from: 0, estimate: 250_000, pausedAt: null },
     { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: null },
-  ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest layer, stepDownAfterMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt }) => {
+  ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest layer, fallbackPauseMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt }) => {
     const layers = SENT.slice(0, from + 1);
     const run = simulate({
       toMs: 14_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate),

@@ -223,7 +223,8 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const firstState = first && prev.consumers[first.c.consumerId];
   const lowestLayerLost = firstState !== undefined && !firstState.paused && firstState.spatialLayer === first!.ladder.sent[0]
     && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || (first!.c.lossFraction ?? 0) >= config.fallbackPauseLoss)
-    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.stepDownAfterMs);
+    // The viewer's next report may still show the loss of the layer just left: judge the lowest layer only after fallbackPauseMs on it.
+    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.fallbackPauseMs);
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
