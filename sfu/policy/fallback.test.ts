@@ -65,9 +65,11 @@ describe('downlink fallback', () => {
     { mode: 'normal' as const, usable: undefined, pauses: true },
     { mode: 'normal' as const, usable: RESUME_AT, pauses: false },
     { mode: 'normal' as const, usable: 2_000_000, pauses: false },
-    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: false },
-  ])('a lowest layer that does not get through, at $usable bps in $mode mode, pauses video at once: $pauses (not while the estimate has the resume margin)', ({ mode, usable, pauses }) => {
-    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: usable, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
+    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: false, afterMs: C.fallbackPauseMs - 1 },
+    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: true, afterMs: C.fallbackPauseMs },
+    { mode: 'audio-only' as const, usable: RESUME_AT - 1, pauses: true },
+  ])('a lowest layer that does not get through, at $usable bps in $mode mode for $afterMs ms, pauses video at once: $pauses (not while the estimate has the resume margin, nor right after a resume)', ({ mode, usable, pauses, afterMs = 1000 }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: usable, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, afterMs, C);
     expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 

@@ -86,7 +86,9 @@ export function stepDownlink(
 ): { state: DownlinkState; events: DownlinkEvent[] } {
   const { usableBitrate: usable, audioBitrate, lowestVideoBitrate } = input;
   const carriesWithMargin = usable !== undefined && usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
-  if (state.mode === 'normal' && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
+  // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
+  const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
+  if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
   const carries = usable >= audioBitrate + lowestVideoBitrate;
   const next: DownlinkState = { ...state };
