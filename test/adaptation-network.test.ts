@@ -13,13 +13,13 @@ import { audioPacketsReceived, inboundVideo, signals, type ImpairedVisit } from 
 let visit: ImpairedVisit;
 const SLOW = 40_000;
 // Time limits from the limit change. Issue 12's goals: 1 s to <= 640 px, 2.5 s to the pause, 10 s to the resume.
-// bench:adapt after the receiver-report loss signal and the repeat window (adapt3; tbf burst 4 KB as here / 16 KB):
-// step down 3.0 / 5.1 s, pause told 3.9 / 6.5 s, resume 9.7 / 0.8 s; the resume waits for the estimate (libwebrtc's
-// ALR probe every 5 s while only audio flows) plus VISITWIRE_FALLBACK_RESUME_MS, doubled after a repeat: about
-// 14 s at worst. Limits about 2x that, for a noisy CI machine with two browsers.
+// bench:adapt (adapt3: receiver-report loss signal, repeat window; 3 runs, tbf burst 4 KB as here / 16 KB), median
+// and worst: step down 2.4 / 3.3 s, worst 3.5 / 3.6 s; pause told 3.2 / 6.8 s, worst 3.9 / 7.2 s; resume 5.2 / 5.0 s,
+// worst 19.1 / 11.3 s (the estimate waits for libwebrtc's 5-s ALR probe while only audio flows, then
+// VISITWIRE_FALLBACK_RESUME_MS, doubled after a repeat). Limits with margin for a noisy CI machine, two browsers.
 const STEP_DOWN_MS = 6_000;
 const PAUSE_MS = 10_000;
-const RESUME_MS = 25_000;
+const RESUME_MS = 30_000;
 
 // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
 impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000' }, {}, (v) => { visit = v; });
