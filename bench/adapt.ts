@@ -8,20 +8,27 @@
  * within 10 s) in ADAPT_STEADY_S (default 60) s at 600 kbit/s, time to the
  * video pause at 80 kbit/s, the patient's audio loss from that limit change
  * until 2 s after the pause, and time to the resume once freed.
- * ADAPT_TRACE=1 runs the server at LOG_LEVEL=debug and prints, after each run,
- * the patient's downlink rounds (mode, pause count, estimate, score; one a
- * second) and video pauses and resumes from the 600 kbit/s limit on.
+ * The server runs at LOG_LEVEL=debug; from its adaptation log each run's delays
+ * are split into stages (bench/adapt-stages.ts: first fast signal, policy
+ * decision, what the viewer saw), printed per run and as medians at the end.
+ * ADAPT_TRACE=1 also prints, after each run, the patient's downlink rounds
+ * (mode, pause count, estimate, score, loss; one a second) and video pauses and
+ * resumes from the 600 kbit/s limit on.
  * Needs root (network namespaces). Figures only, no pass or fail.
  */
 import { rtpStats } from '../test/helpers/browser.ts';
 import { inboundVideo, signals, startImpairedVisit, type Signal } from '../test/helpers/impaired-visit.ts';
+import { formatStages, median, parseAdaptationLog, pauseStages, resumeStages, stagesTable, stepDownStages, type Stages } from './adapt-stages.ts';
 
 const STEADY_S = Number(process.env.ADAPT_STEADY_S ?? 60);
 const RUNS = Number(process.env.ADAPT_RUNS ?? 3);
 const BURSTS = (process.env.ADAPT_BURSTS_KB ?? '4 16').split(/\s+/).filter(Boolean).map(Number);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RunFigures { toLower: number | null; failedUps: number; switches: number; toPause: number | null; audioLossPct: number | null; toResume: number | null }
+interface RunFigures {
+  toLower: number | null; failedUps: number; switches: number; toPause: number | null; audioLossPct: number | null; toResume: number | null;
+  stages: { down: Stages; pause: Stages; resume: Stages };
+}
 
 /** Step ups undone by a step down within 10 s, from the top layer (2) the limit started at. */
 function failedStepUps(s: Signal[]): number {
@@ -40,11 +47,12 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
   const audio = async () => (await rtpStats(patient.page)).filter((s) => s.type === 'inbound-rtp' && s.kind === 'audio')
     .reduce((a, s) => ({ received: a.received + (s.packetsReceived ?? 0), lost: a.lost + (s.packetsLost ?? 0) }), { received: 0, lost: 0 });
   /** Polls every 250 ms until `done` or `seconds`; returns ms from t0 or null. */
-  const watch = async (step: string, t0: number, seconds: number, done: (w: number, s: Signal[]) => boolean, keepGoing = false) => {
+  type Video = Awaited<ReturnType<typeof inboundVideo>>;
+  const watch = async (step: string, t0: number, seconds: number, done: (w: number, s: Signal[], v: Video) => boolean, keepGoing = false) => {
     let hit: number | null = null;
     while (Date.now() - t0 < seconds * 1000) {
       const v = await inboundVideo(patient.page);
-      if (hit === null && done(v?.frameWidth ?? 0, await signals(patient.page, t0))) {
+      if (hit === null && done(v?.frameWidth ?? 0, await signals(patient.page, t0), v)) {
         hit = Date.now() - t0;
         process.stdout.write(`${label} ${step}: ${(hit / 1000).toFixed(2)} s (width ${v?.frameWidth ?? '-'}, decoded ${v?.framesDecoded ?? '-'})\n`);
         if (!keepGoing) break;
@@ -70,40 +78,41 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
   const expected = (after.received - before.received) + (after.lost - before.lost);
   const audioLossPct = toPause === null || expected <= 0 ? null : (100 * (after.lost - before.lost)) / expected;
   await sleep(Math.max(0, 20_000 - (Date.now() - t80)));
+  const framesPaused = (await inboundVideo(patient.page))?.framesDecoded ?? 0;
   const tFree = Date.now();
   patient.host.limitDownlink();
   const toResume = await watch('video resumed once freed', tFree, 40, (_w, s) => s.some((x) => x.type === 'videoResumed' && x.viewerId === self));
+  const toFrames = await watch('frames decoded again', tFree, 40, (_w, _s, v) => (v?.framesDecoded ?? 0) > framesPaused);
+  await sleep(500); // the last rounds reach the server log
+  const log = parseAdaptationLog(visit.server.output(), self);
+  const stages = {
+    down: stepDownStages(log, t600, t80, 600_000, toLower),
+    pause: pauseStages(log, t80, tFree, toPause),
+    resume: resumeStages(log, tFree, tFree + 40_000, toResume, toFrames),
+  };
+  for (const [name, s] of Object.entries(stages)) process.stdout.write(`${label} stages, ${name}: ${formatStages(s)}\n`);
   if (process.env.ADAPT_TRACE) {
+    // This run's downlink rounds (one a second) and pauses and resumes, times from the lift (negative: before it).
+    const since = (at: number) => `${((at - tFree) / 1000).toFixed(1)} s`;
     let lastRoundS = 0;
-    // Server log of this run's downlink pauses and resumes, times from the lift (negative: before it).
-    for (const line of visit.server.output().split('\n')) {
-      if (!line.includes('downlink video fallback') && !line.includes('downlink round')) continue;
-      try {
-        const j = JSON.parse(line) as { time: number; viewerId: string; event: { type: string }; availableBitrate?: number; downlink: { pauses: number }; consumers: { score: number }[];
-          mode?: string; pauses?: number; video?: { score: number; paused: boolean; layer?: number }[] };
-        if (j.viewerId !== self || j.time < t600 - 1000) continue;
-        if (j.video) {
-          // One line per second at most.
-          if (Math.floor(j.time / 1000) === lastRoundS) continue;
-          lastRoundS = Math.floor(j.time / 1000);
-          process.stdout.write(`${label}     ${((j.time - tFree) / 1000).toFixed(1)} s round ${j.mode} pauses ${j.pauses} bwe ${j.availableBitrate ?? '-'} ${j.video.map((v) => `score ${v.score} layer ${v.layer}${v.paused ? ' paused' : ''}`).join('; ')}\n`);
-          continue;
-        }
-        process.stdout.write(`${label}   ${((j.time - tFree) / 1000).toFixed(1)} s ${j.event.type} bwe ${j.availableBitrate ?? '-'} pauses ${j.downlink.pauses} scores ${j.consumers.map((c) => c.score).join(',')}\n`);
-      } catch { /* not JSON */ }
+    for (const r of log.rounds.filter((x) => x.at >= t600 - 1000)) {
+      if (Math.floor(r.at / 1000) === lastRoundS) continue;
+      lastRoundS = Math.floor(r.at / 1000);
+      process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} layer ${r.layer}${r.paused ? ' paused' : ''}\n`);
     }
+    for (const d of log.decisions.filter((x) => x.at >= t600 - 1000)) process.stdout.write(`${label}   ${since(d.at)} ${d.type}\n`);
   }
-  return { toLower, failedUps: failedStepUps(at600), switches, toPause, audioLossPct, toResume };
+  return { toLower, failedUps: failedStepUps(at600), switches, toPause, audioLossPct, toResume, stages };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN; };
 const seconds = (ms: number | null) => (ms === null ? Infinity : ms / 1000);
 const fmt = (x: number, unit: string, digits = 1) => (Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : 'not reached');
 
 const rows: string[] = [];
+const stageRows: { label: string; runs: Stages[] }[] = [];
 let exitCode = 0;
 for (const burstKb of BURSTS) {
-  const visit = await startImpairedVisit(process.env.ADAPT_TRACE ? { LOG_LEVEL: 'debug' } : {});
+  const visit = await startImpairedVisit({ LOG_LEVEL: 'debug' });
   const runs: RunFigures[] = [];
   try {
     for (let r = 1; r <= RUNS; r++) runs.push(await runOnce(visit, burstKb, `burst ${burstKb} KB run ${r}`));
@@ -115,6 +124,7 @@ for (const burstKb of BURSTS) {
     const xs = runs.map(pick);
     return `${fmt(median(xs), unit, digits)} / ${fmt(Math.max(...xs), unit, digits)}`;
   };
+  for (const name of ['down', 'pause', 'resume'] as const) stageRows.push({ label: `${burstKb} KB ${{ down: '600 kbit/s', pause: '80 kbit/s', resume: 'freed' }[name]}`, runs: runs.map((r) => r.stages[name]) });
   rows.push(`| ${burstKb} KB | ${col((r) => seconds(r.toLower), ' s')} | ${col((r) => r.failedUps, '', 0)} (switches ${col((r) => r.switches, '', 0)}) | ${col((r) => seconds(r.toPause), ' s')} | ${col((r) => r.audioLossPct ?? Infinity, ' %')} | ${col((r) => seconds(r.toResume), ' s')} |`);
 }
 console.log(`\nbench:adapt: patient downlink limited with tc tbf; ${RUNS} runs per burst, median / worst; times from the limit change, 0.25 s polling`);
@@ -122,3 +132,5 @@ console.log(`| tbf burst | 600 kbit/s: <= 640 px | failed step ups in ${STEADY_S
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
 process.exitCode = exitCode;
+console.log('\nWhere the time goes: seconds from the limit change to each stage, median (worst) over the runs');
+console.log(stagesTable(stageRows));

@@ -37,6 +37,8 @@ type Consumer = types.Consumer<ConsumerMeta>;
 const EVENT_ROUND_DELAY_MS = 50;
 /** A producer score change re-reads the producer's layer bitrates, at most this often. */
 const LAYER_STATS_MIN_GAP_MS = 1000;
+/** A consumer's receiver-report loss, read when its score changes, counts for the policy this long. */
+const LOSS_FRESH_MS = 1500;
 
 /**
  * Applies the layer policy (sfu/policy) to one visit's media: once a second,
@@ -45,7 +47,8 @@ const LAYER_STATS_MIN_GAP_MS = 1000;
  * and the SDKs' reports, asks the pure policy, and applies its decisions.
  * Worker requests in the steady state: each video producer's stats every
  * `layerStatsMs` (sooner after its score changes), consumer and audio producer
- * stats every `metricsStatsMs`; scores and estimates arrive as events.
+ * stats every `metricsStatsMs`, a video consumer's stats (its receiver-report
+ * loss) after its score changes; scores and estimates arrive as events.
  */
 export class VisitAdaptation {
   private readonly subscribers = new Map<string, SubscriberState>();
@@ -61,6 +64,9 @@ export class VisitAdaptation {
   /** When each video producer's layer bitrates were read; a score change marks them stale. */
   private readonly layersReadAt = new Map<string, number>();
   private readonly layersStale = new Set<string>();
+  /** Each video consumer's loss in the viewer's latest receiver report (0-1), read after its score changes. */
+  private readonly consumerLoss = new Map<string, { fraction: number; atMs: number }>();
+  private readonly lossStale = new Set<string>();
   /** Listeners on producers and consumers, by id: removed when the object closes or this closes. */
   private readonly watched = new Map<string, () => void>();
   private metricsReadAt: number | undefined;
@@ -134,9 +140,12 @@ export class VisitAdaptation {
       const consumers = this.media.consumers().filter((c) => !c.closed);
       this.forgetClosed(new Set(measured.map((p) => p.id)), new Set(consumers.map((c) => c.id)));
       for (const p of measured) this.watch(p, () => { this.layersStale.add(p.id); this.soon(); });
-      for (const c of consumers) if (c.kind === 'video') this.watch(c, () => this.soon());
+      for (const c of consumers) if (c.kind === 'video') this.watch(c, () => { this.lossStale.add(c.id); this.soon(); });
       // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
-      await Promise.all(measured.filter((p) => this.layersDue(p.id, nowMs)).map((p) => this.measureLayers(p, nowMs)));
+      await Promise.all([
+        ...measured.filter((p) => this.layersDue(p.id, nowMs)).map((p) => this.measureLayers(p, nowMs)),
+        ...consumers.filter((c) => this.lossStale.has(c.id)).map((c) => this.readLoss(c, nowMs)),
+      ]);
       for (const p of videoProducers) await this.stepUplink(p, nowMs);
       const wanted = new Map<string, (number | null)[]>();
       for (const viewerId of this.media.participantIds()) {
@@ -185,7 +194,10 @@ export class VisitAdaptation {
       for (const id of map.keys()) if (!liveProducers.has(id)) map.delete(id);
     }
     for (const id of this.layersStale) if (!liveProducers.has(id)) this.layersStale.delete(id);
-    for (const id of this.viewports.keys()) if (!liveConsumers.has(id)) this.viewports.delete(id);
+    for (const map of [this.viewports, this.consumerLoss]) {
+      for (const id of map.keys()) if (!liveConsumers.has(id)) map.delete(id);
+    }
+    for (const id of this.lossStale) if (!liveConsumers.has(id)) this.lossStale.delete(id);
     for (const [id, unwatch] of this.watched) {
       if (liveProducers.has(id) || liveConsumers.has(id)) continue;
       unwatch();
@@ -203,6 +215,19 @@ export class VisitAdaptation {
       const s = stats.find((x) => (e.rid !== undefined && x.rid === e.rid) || (e.ssrc !== undefined && x.ssrc === e.ssrc)) ?? (encodings.length === 1 ? stats[0] : undefined);
       return s?.bitrate ?? 0;
     }));
+  }
+
+  /** The fraction lost in the viewer's latest receiver report (RTCP fraction lost, /256) for this consumer. */
+  private async readLoss(consumer: Consumer, nowMs: number): Promise<void> {
+    this.lossStale.delete(consumer.id);
+    const stats = await consumer.getStats().catch(() => []);
+    const sent = stats.find((s) => s.type === 'outbound-rtp');
+    if (sent) this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs });
+  }
+
+  private freshLoss(consumerId: string, nowMs: number): number | undefined {
+    const loss = this.consumerLoss.get(consumerId);
+    return loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined;
   }
 
   private async stepUplink(producer: Producer, nowMs: number): Promise<void> {
@@ -245,12 +270,12 @@ export class VisitAdaptation {
     const result = chooseLayers({
       nowMs,
       availableBitrate: this.media.downlinkEstimate(viewerId),
-      consumers: consumers.map((c) => this.consumerInput(viewerId, c)),
+      consumers: consumers.map((c) => this.consumerInput(viewerId, c, nowMs)),
       state: this.subscribers.get(viewerId),
     }, this.config);
     this.subscribers.set(viewerId, result.state);
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
-      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
@@ -265,7 +290,7 @@ export class VisitAdaptation {
     return result.perConsumer;
   }
 
-  private consumerInput(viewerId: string, c: Consumer): ConsumerInput {
+  private consumerInput(viewerId: string, c: Consumer, nowMs: number): ConsumerInput {
     const publisher = c.appData.producerParticipantId;
     const full = this.fullQuality.get(viewerId)?.has(publisher);
     const patientForProvider = this.hooks.roleOf(viewerId) === 'provider' && this.hooks.roleOf(publisher) === 'patient';
@@ -276,6 +301,7 @@ export class VisitAdaptation {
       viewport: this.viewports.get(c.id),
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
+      lossFraction: c.kind === 'video' ? this.freshLoss(c.id, nowMs) : undefined,
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),
       consumerPausedByApp: false,

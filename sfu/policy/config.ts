@@ -29,6 +29,8 @@ export interface PolicyConfig {
   stepDownNowFactor: number;
   /** A video above the lowest layer steps down one layer at once when its consumer score (0-10, from the viewer's receiver reports) falls to this; again only after stepDownAfterMs. */
   stepDownScore: number;
+  /** ...or when the viewer's latest receiver report for it shows at least this fraction (0-1) lost: straight to the best layer that got through. */
+  stepDownLoss: number;
   /** A higher layer is taken only after it has fitted for this long (ms). */
   stepUpAfterMs: number;
   /** At most one bandwidth step up per consumer in this long (ms). */
@@ -43,17 +45,21 @@ export interface PolicyConfig {
   fallbackPauseMs: number;
   /** ...and at once when the estimate falls below this fraction of audio plus the lowest layer... */
   fallbackPauseNowFraction: number;
-  /** ...or when the first video, on its lowest layer for stepDownAfterMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
+  /** ...or when the first video, on its lowest layer for fallbackPauseMs, scores (0-10) at most this: the viewer's reports show it does not get through. */
   fallbackPauseScore: number;
+  /** ...or loses at least this fraction (0-1) in the viewer's latest receiver report; either only while the estimate lacks the resume margin. */
+  fallbackPauseLoss: number;
   /** Video resumes only when the estimate carries audio plus the lowest layer times this factor. */
   fallbackResumeFactor: number;
   /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
   fallbackResumeMs: number;
   /** Longest resume wait after repeated pauses (ms). */
   fallbackResumeMaxMs: number;
+  /** A pause within this long (ms) after a resume counts as a repeat and doubles the next resume wait; a later one starts over. */
+  fallbackRepeatMs: number;
   /** After a resume, video stays on the lowest layer for this long (ms) before stepping up. */
   recoverHoldMs: number;
-  /** Pause and step-up backoffs are forgotten after this long without a pause or step down (ms). */
+  /** Step-up and uplink-stop backoffs are forgotten after this long without a pause or step down (ms). */
   backoffResetMs: number;
   /** Publisher: video stops when its lowest encoding's score (0-10) stays at or below this... */
   uplinkStopScore: number;
@@ -102,6 +108,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   stepDownAfterMs: 1_000,
   stepDownNowFactor: 1.5,
   stepDownScore: 5,
+  stepDownLoss: 0.1,
   stepUpAfterMs: 4_000,
   stepUpIntervalMs: 5_000,
   stepUpMaxMs: 32_000,
@@ -110,9 +117,11 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   fallbackPauseMs: 2_000,
   fallbackPauseNowFraction: 0.5,
   fallbackPauseScore: 3,
+  fallbackPauseLoss: 0.3,
   fallbackResumeFactor: 1.5,
-  fallbackResumeMs: 5_000,
+  fallbackResumeMs: 3_000,
   fallbackResumeMaxMs: 40_000,
+  fallbackRepeatMs: 20_000,
   recoverHoldMs: 4_000,
   backoffResetMs: 60_000,
   uplinkStopScore: 3,
@@ -149,6 +158,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   stepDownAfterMs: 'VISITWIRE_STEP_DOWN_MS',
   stepDownNowFactor: 'VISITWIRE_STEP_DOWN_NOW_FACTOR',
   stepDownScore: 'VISITWIRE_STEP_DOWN_SCORE',
+  stepDownLoss: 'VISITWIRE_STEP_DOWN_LOSS',
   stepUpAfterMs: 'VISITWIRE_STEP_UP_MS',
   stepUpIntervalMs: 'VISITWIRE_STEP_UP_INTERVAL_MS',
   stepUpMaxMs: 'VISITWIRE_STEP_UP_MAX_MS',
@@ -157,9 +167,11 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   fallbackPauseMs: 'VISITWIRE_FALLBACK_PAUSE_MS',
   fallbackPauseNowFraction: 'VISITWIRE_FALLBACK_PAUSE_NOW_FRACTION',
   fallbackPauseScore: 'VISITWIRE_FALLBACK_PAUSE_SCORE',
+  fallbackPauseLoss: 'VISITWIRE_FALLBACK_PAUSE_LOSS',
   fallbackResumeFactor: 'VISITWIRE_FALLBACK_RESUME_FACTOR',
   fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
   fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
+  fallbackRepeatMs: 'VISITWIRE_FALLBACK_REPEAT_MS',
   recoverHoldMs: 'VISITWIRE_RECOVER_HOLD_MS',
   backoffResetMs: 'VISITWIRE_BACKOFF_RESET_MS',
   uplinkStopScore: 'VISITWIRE_UPLINK_STOP_SCORE',
@@ -203,9 +215,10 @@ const PolicyConfigSchema = z.object({
   temporalLayers: z.number().int().min(1).max(4),
   audioBitrate: bps,
   bweUsableFraction: fraction.positive(),
-  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score,
+  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(),
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
-  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms,
+  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(),
+  fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
   uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms, layerStatsMs: ms.min(100), metricsStatsMs: ms.min(100),

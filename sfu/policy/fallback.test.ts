@@ -61,10 +61,15 @@ describe('downlink fallback', () => {
   });
 
   it.each([
-    { mode: 'normal' as const, pauses: true },
-    { mode: 'recovering' as const, pauses: false },
-  ])('a lowest layer that does not get through pauses video at once in $mode mode: $pauses', ({ mode, pauses }) => {
-    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, 1000, C);
+    { mode: 'normal' as const, usable: RESUME_AT - 1, pauses: true },
+    { mode: 'normal' as const, usable: undefined, pauses: true },
+    { mode: 'normal' as const, usable: RESUME_AT, pauses: false },
+    { mode: 'normal' as const, usable: 2_000_000, pauses: false },
+    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: false, afterMs: C.fallbackPauseMs - 1 },
+    { mode: 'recovering' as const, usable: RESUME_AT - 1, pauses: true, afterMs: C.fallbackPauseMs },
+    { mode: 'audio-only' as const, usable: RESUME_AT - 1, pauses: true },
+  ])('a lowest layer that does not get through, at $usable bps in $mode mode for $afterMs ms, pauses video at once: $pauses (not while the estimate has the resume margin, nor right after a resume)', ({ mode, usable, pauses, afterMs = 1000 }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: usable, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, lowestLayerLost: true }, afterMs, C);
     expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 
@@ -79,16 +84,30 @@ describe('downlink fallback', () => {
   });
 
   it('falls back from recovering when the estimate drops again, and then waits twice as long to resume', () => {
-    const usable = (t: number) => (sec(t) < 10 ? 100_000 : sec(t) < 17 ? 400_000 : sec(t) < 25 ? 100_000 : 400_000);
+    const [wait, hold] = [sec(C.fallbackResumeMs), sec(C.recoverHoldMs)];
+    const resumed = 10 + wait;
+    const usable = (t: number) => (sec(t) < 10 ? 100_000 : sec(t) < resumed + 2 ? 400_000 : sec(t) < resumed + 10 ? 100_000 : 400_000);
     const run = downlink(usable, 60);
     expect(run.transitions.map((e) => [sec(e.t), e.to])).toEqual([
-      [2, 'audio-only'], [15, 'recovering'], [19, 'audio-only'], [35, 'recovering'], [39, 'normal'],
+      [2, 'audio-only'], [resumed, 'recovering'], [resumed + 4, 'audio-only'], [resumed + 10 + 2 * wait, 'recovering'], [resumed + 10 + 2 * wait + hold, 'normal'],
     ]);
   });
 
-  it('forgets earlier pauses after a minute of smooth video', () => {
-    const run = downlink((t) => (sec(t) < 10 ? 100_000 : 400_000), 90);
-    expect(run.state).toMatchObject({ mode: 'normal', pauses: 0 });
+  it.each([
+    { gapS: 5, repeat: true, waitS: 2 * sec(C.fallbackResumeMs) },
+    { gapS: 15, repeat: true, waitS: 2 * sec(C.fallbackResumeMs) },
+    { gapS: 25, repeat: false, waitS: sec(C.fallbackResumeMs) },
+    { gapS: 60, repeat: false, waitS: sec(C.fallbackResumeMs) },
+  ])('a pause $gapS s after video resumed is a repeat: $repeat (within fallbackRepeatMs); the next resume waits $waitS s', ({ gapS, waitS }) => {
+    // Paused at 2 s, resumed fallbackResumeMs after 10 s; the estimate drops again gapS s later (a pause 2 s after that), then recovers.
+    const resumed = 10 + sec(C.fallbackResumeMs);
+    const dropS = resumed + gapS - 2;
+    const usable = (t: number) => (sec(t) < 10 || (sec(t) >= dropS && sec(t) < dropS + 3) ? 100_000 : 400_000);
+    const run = downlink(usable, dropS + 30);
+    const pauses = run.transitions.filter((e) => e.to === 'audio-only').map((e) => sec(e.t));
+    const resumes = run.transitions.filter((e) => e.to === 'recovering').map((e) => sec(e.t));
+    expect(pauses).toEqual([2, resumed + gapS]);
+    expect(resumes).toEqual([resumed, dropS + 3 + waitS]);
   });
 
   it('changes nothing while there is no estimate', () => {

@@ -30,8 +30,10 @@ export interface DownlinkState {
   belowSinceMs: number | null;
   /** Start of the current run at or above the resume threshold (in audio-only). */
   aboveSinceMs: number | null;
-  /** Pauses since video last ran smoothly for `backoffResetMs`; lengthens the resume wait. */
+  /** Pauses in a row, each within `fallbackRepeatMs` after the resume before it; lengthens the resume wait. */
   pauses: number;
+  /** When video last resumed (entered recovering); null before the first resume. */
+  resumedAtMs: number | null;
 }
 
 export interface DownlinkInput {
@@ -41,7 +43,8 @@ export interface DownlinkInput {
   audioBitrate: number;
   /** Bitrate (bps) of the lowest video layer to carry. */
   lowestVideoBitrate: number;
-  /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score): pause now, whatever the estimate says. */
+  /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score, loss): pause now, unless the
+   * estimate carries the lowest layer with the resume margin (then the reports still show the loss of a layer just left). */
   lowestLayerLost?: boolean;
 }
 
@@ -54,7 +57,7 @@ export interface ModeChange<M extends string, R extends string> {
 export type DownlinkEvent = ModeChange<DownlinkMode, 'bandwidth'>;
 
 export function initialDownlinkState(nowMs: number, mode: DownlinkMode = 'normal'): DownlinkState {
-  return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0 };
+  return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0, resumedAtMs: null };
 }
 
 /** The resume wait after `pauses` pauses in a row. */
@@ -62,10 +65,16 @@ export function downlinkResumeWaitMs(pauses: number, config: PolicyConfig): numb
   return backoff(config.fallbackResumeMs, pauses, config.fallbackResumeMaxMs);
 }
 
-function pause(state: DownlinkState, nowMs: number): { state: DownlinkState; events: DownlinkEvent[] } {
+/** Enters `to`; a pause within `fallbackRepeatMs` after the last resume is a repeat, any other starts the count over. */
+function enterDownlink(state: DownlinkState, to: DownlinkMode, nowMs: number, config: PolicyConfig): { state: DownlinkState; events: DownlinkEvent[] } {
+  const repeat = state.resumedAtMs !== null && nowMs - state.resumedAtMs <= config.fallbackRepeatMs;
   return {
-    state: { ...state, mode: 'audio-only', sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: state.pauses + 1 },
-    events: [{ type: 'modeChanged', from: state.mode, to: 'audio-only', reason: 'bandwidth' }],
+    state: {
+      ...state, mode: to, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null,
+      pauses: to !== 'audio-only' ? state.pauses : repeat ? state.pauses + 1 : 1,
+      resumedAtMs: to === 'recovering' ? nowMs : state.resumedAtMs,
+    },
+    events: [{ type: 'modeChanged', from: state.mode, to, reason: 'bandwidth' }],
   };
 }
 
@@ -76,15 +85,14 @@ export function stepDownlink(
   config: PolicyConfig,
 ): { state: DownlinkState; events: DownlinkEvent[] } {
   const { usableBitrate: usable, audioBitrate, lowestVideoBitrate } = input;
-  if (state.mode === 'normal' && input.lowestLayerLost) return pause(state, nowMs);
+  const carriesWithMargin = usable !== undefined && usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
+  // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
+  const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
+  if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
   const carries = usable >= audioBitrate + lowestVideoBitrate;
-  const carriesWithMargin = usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
   const next: DownlinkState = { ...state };
-  const enter = (to: DownlinkMode): { state: DownlinkState; events: DownlinkEvent[] } => ({
-    state: { ...next, mode: to, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: next.pauses + (to === 'audio-only' ? 1 : 0) },
-    events: [{ type: 'modeChanged', from: state.mode, to, reason: 'bandwidth' }],
-  });
+  const enter = (to: DownlinkMode) => enterDownlink(next, to, nowMs, config);
 
   if (state.mode === 'audio-only') {
     next.aboveSinceMs = sustainedSince(state.aboveSinceMs, carriesWithMargin, nowMs);
@@ -95,7 +103,6 @@ export function stepDownlink(
   const deep = usable < (audioBitrate + lowestVideoBitrate) * config.fallbackPauseNowFraction;
   if (deep || heldFor(next.belowSinceMs, nowMs, config.fallbackPauseMs)) return enter('audio-only');
   if (state.mode === 'recovering' && next.belowSinceMs === null && nowMs - state.sinceMs >= config.recoverHoldMs) return enter('normal');
-  if (state.mode === 'normal' && nowMs - state.sinceMs >= config.backoffResetMs) next.pauses = 0;
   return { state: next, events: [] };
 }
 

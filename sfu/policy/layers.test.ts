@@ -125,13 +125,29 @@ describe('chooseLayers: fast signals and headroom', () => {
   });
 
   it.each([
-    { score: 3, from: 0, pausedAt: 10_000 },
-    { score: 4, from: 0, pausedAt: null },
-    { score: 3, from: 1, pausedAt: 11_000 },
-  ])('score $score on spatial layer $from: video paused at $pausedAt (only on the lowest layer, held stepDownAfterMs after a step down)', ({ score, from, pausedAt }) => {
+    { score: 3, loss: undefined, from: 0, estimate: 250_000, pausedAt: 10_000 },
+    { score: 4, loss: undefined, from: 0, estimate: 250_000, pausedAt: null },
+    { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 12_000 },
+    { score: 10, loss: 0.3, from: 0, estimate: 250_000, pausedAt: 10_000 },
+    { score: 10, loss: 0.2, from: 0, estimate: 250_000, pausedAt: null },
+    { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: null },
+  ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest layer, fallbackPauseMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt }) => {
     const layers = SENT.slice(0, from + 1);
-    const run = simulate({ toMs: 14_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { producerLayerBitrates: layers, score: t < 10_000 ? 10 : score })] });
+    const run = simulate({
+      toMs: 14_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate),
+      consumers: (t) => [audio(), video('v1', { producerLayerBitrates: layers, score: t < 10_000 ? 10 : score, ...(t < 10_000 ? {} : { lossFraction: loss }) })],
+    });
     expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+  });
+
+  it.each([
+    { loss: 0.57, to: 1 },
+    { loss: 0.8, to: 0 },
+    { loss: 0.05, to: null },
+  ])('a receiver report with $loss lost steps down at once, to the best layer that got through: $to', ({ loss, to }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t < 10_000 ? {} : { lossFraction: loss })] });
+    const down = run.events.find((e) => e.type === 'layersChanged') ?? null;
+    expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
   });
 
   it.each([

@@ -23,6 +23,8 @@ export interface ConsumerInput {
   priority: VideoPriority;
   /** mediasoup consumer score (0-10); below stepUpMinScore it blocks step ups. */
   score?: number;
+  /** Fraction (0-1) lost in the viewer's latest receiver report for this consumer; undefined when there is no fresh one. */
+  lossFraction?: number;
   producerPaused: boolean;
   consumerPausedByApp: boolean;
 }
@@ -160,12 +162,15 @@ function stepLayer(
   const upWaitMs = Math.min(config.stepUpAfterMs * 2 ** s.failedStepUps, config.stepUpMaxMs);
   // Fast signals: a deep shortfall needs no confirming; a low score (loss at the viewer) steps down before the estimate does.
   const deep = short && rate(layer) > budget! * config.stepDownNowFactor;
-  const lossy = above && c.score !== undefined && c.score <= config.stepDownScore
+  const lossHigh = c.lossFraction !== undefined && c.lossFraction >= config.stepDownLoss;
+  const lossy = above && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh)
     && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
 
   if (deep || lossy || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
     const below = sent.filter((l) => l < layer);
-    const fitting = short ? below.filter((l) => rate(l) <= budget!) : below;
+    // What gets through: the budget when short; the share of this layer the viewer's report says arrived when lossy.
+    const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
+    const fitting = below.filter((l) => rate(l) <= through);
     [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
     next.downSinceMs = null;
     next.lastStepDownMs = nowMs;
@@ -217,8 +222,9 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const first = eligible[0];
   const firstState = first && prev.consumers[first.c.consumerId];
   const lowestLayerLost = firstState !== undefined && !firstState.paused && firstState.spatialLayer === first!.ladder.sent[0]
-    && first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore
-    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.stepDownAfterMs);
+    && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || (first!.c.lossFraction ?? 0) >= config.fallbackPauseLoss)
+    // The viewer's next report may still show the loss of the layer just left: judge the lowest layer only after fallbackPauseMs on it.
+    && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.fallbackPauseMs);
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
