@@ -8,7 +8,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric
  * or user id; region and node id are the widest labels.
  */
 export const metrics = new Registry();
-collectDefaultMetrics({ register: metrics });
+/**
+ * The event-loop lag histogram samples every 100 ms rather than prom-client's
+ * 10 ms: 10 wake-ups a second instead of 100, which alone cost an idle node
+ * about 0.2 % of a core; 150 samples per 15 s scrape still give its p99.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+collectDefaultMetrics({ register: metrics, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
 /** Metrics read from one running object (a stack, a router); `remove()` takes them out again. */
 export class MetricGroup {

@@ -104,6 +104,24 @@ describe('VisitAdaptation: worker requests and endings', () => {
     expect(spy).toHaveBeenCalledTimes(2);
   });
 
+  it('a steady visit skips the once-a-second round and reads stats only for the metrics, until an input changes', async () => {
+    const ticking = new VisitAdaptation(visit.media, hooks, DEFAULT_POLICY, logger, 1000);
+    const rounds = vi.spyOn(ticking, 'tick');
+    await vi.advanceTimersByTimeAsync(10_000); // rounds until the uplinks are past their grace time
+    const [roundsBefore, readsBefore] = [rounds.mock.calls.length, requests(visit.producers) + requests(visit.consumers)];
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(rounds.mock.calls.length).toBe(roundsBefore);
+    // Every metricsStatsMs (15 s): each of 4 producers and 4 consumers once.
+    expect(requests(visit.producers) + requests(visit.consumers) - readsBefore).toBe(2 * 8);
+    ticking.setViewport(video(visit.consumers)[0]!.id, { width: 320, height: 180 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rounds.mock.calls.length).toBe(roundsBefore + 1);
+    video(visit.consumers)[1]!.producerPaused = true; // a flag the round reads changed
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rounds.mock.calls.length).toBe(roundsBefore + 2);
+    ticking.close();
+  });
+
   it('leaves no listener and no timer behind: closed objects are let go, close() lets go of the rest', async () => {
     await adaptation.tick(0);
     const [gone, kept] = video(visit.consumers);

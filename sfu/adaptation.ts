@@ -3,10 +3,10 @@ import type { Logger } from '../common/logger.ts';
 import type { MediaEvents, NetworkQuality } from '../common/media.ts';
 import type { Role } from '../common/roles.ts';
 import type { PolicyConfig } from './policy/config.ts';
-import { initialUplinkState, stepUplink, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
-import { chooseLayers, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
+import { initialUplinkState, stepUplink, uplinkSteady, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
+import { chooseLayers, layersSteady, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
-import { activeLayers, type UnusedLayersState } from './policy/unused-layers.ts';
+import { activeLayers, unusedLayersSteady, type UnusedLayersState } from './policy/unused-layers.ts';
 import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
@@ -45,10 +45,15 @@ const LOSS_FRESH_MS = 1500;
  * and soon after an event that may change a decision (a new downlink estimate,
  * a consumer or producer score change), it gathers plain inputs from mediasoup
  * and the SDKs' reports, asks the pure policy, and applies its decisions.
- * Worker requests in the steady state: each video producer's stats every
- * `layerStatsMs` (sooner after its score changes), consumer and audio producer
- * stats every `metricsStatsMs`, a video consumer's stats (its receiver-report
- * loss) after its score changes; scores and estimates arrive as events.
+ * Worker requests: each video producer's stats every `layerStatsMs` (sooner
+ * after its score changes), consumer and audio producer stats every
+ * `metricsStatsMs`, a video consumer's stats (its receiver-report loss) after
+ * its score changes; scores and estimates arrive as events.
+ *
+ * A steady visit (the last round left every policy state steady and no input
+ * has changed since: no event, report, viewport, producer or consumer change)
+ * skips the once-a-second round: it only samples scores and estimates for the
+ * metrics and reads every producer's and consumer's stats every `metricsStatsMs`.
  */
 export class VisitAdaptation {
   private readonly subscribers = new Map<string, SubscriberState>();
@@ -70,6 +75,12 @@ export class VisitAdaptation {
   /** Listeners on producers and consumers, by id: removed when the object closes or this closes. */
   private readonly watched = new Map<string, () => void>();
   private metricsReadAt: number | undefined;
+  /** An input changed since the last round began: the next tick is a round. */
+  private inputsChanged = true;
+  /** The last round left every policy state steady (sfu/policy `*Steady`); cleared by any step in a round that is not. */
+  private steady = false;
+  /** Producers, consumers and their flags as of the last tick: a difference is an input change. */
+  private lastMediaShape = '';
   private soonTimer: NodeJS.Timeout | undefined;
   private roundWanted = false;
   private running = false;
@@ -83,7 +94,7 @@ export class VisitAdaptation {
     private readonly logger: Logger,
     tickMs = 1000,
   ) {
-    this.timer = setInterval(() => void this.tick(), tickMs);
+    this.timer = setInterval(() => void this.onTick(), tickMs);
     this.timer.unref();
     media.on('downlinkEstimate', this.onEstimate);
   }
@@ -100,6 +111,7 @@ export class VisitAdaptation {
   /** A round soon, for an event; one round for a burst of them. */
   private soon(): void {
     if (this.closed) return;
+    this.inputsChanged = true;
     if (this.running) { this.roundWanted = true; return; }
     if (this.soonTimer) return;
     this.soonTimer = setTimeout(() => { this.soonTimer = undefined; void this.tick(); }, EVENT_ROUND_DELAY_MS);
@@ -108,6 +120,7 @@ export class VisitAdaptation {
 
   setViewport(consumerId: string, size: { width: number; height: number }): void {
     this.viewports.set(consumerId, size);
+    this.inputsChanged = true;
   }
 
   setFullQuality(viewerId: string, participantId: string, enabled: boolean): void {
@@ -115,10 +128,12 @@ export class VisitAdaptation {
     if (enabled) set.add(participantId);
     else set.delete(participantId);
     this.fullQuality.set(viewerId, set);
+    this.inputsChanged = true;
   }
 
   setSenderStats(participantId: string, stats: SenderStats): void {
     this.senderStats.set(participantId, stats);
+    this.inputsChanged = true;
   }
 
   forget(participantId: string): void {
@@ -126,6 +141,64 @@ export class VisitAdaptation {
     this.fullQuality.delete(participantId);
     this.senderStats.delete(participantId);
     this.quality.delete(participantId);
+    this.inputsChanged = true;
+  }
+
+  /** The once-a-second timer: a round, unless the visit is steady and no input changed. */
+  private async onTick(nowMs = Date.now()): Promise<void> {
+    const shape = this.mediaShape();
+    if (shape !== this.lastMediaShape) [this.lastMediaShape, this.inputsChanged] = [shape, true];
+    if (!this.steady || this.inputsChanged) return this.tick(nowMs);
+    if (this.running || this.closed || this.media.isClosed) return;
+    for (const viewerId of this.media.participantIds()) this.sampleViewer(viewerId, this.readyConsumers(viewerId));
+    if (!this.metricsDue(nowMs)) return;
+    this.running = true;
+    try {
+      const measured = this.videoProducers();
+      const sentBefore = measured.map((p) => this.sentLayers(p.id)).join();
+      await Promise.all(measured.map((p) => this.measureLayers(p, nowMs)));
+      if (measured.map((p) => this.sentLayers(p.id)).join() !== sentBefore) this.inputsChanged = true;
+      await this.readStatsForMetrics(nowMs);
+    } catch (err) {
+      if (!this.media.isClosed) this.logger.warn({ err }, 'adaptation stats read failed');
+    } finally {
+      this.running = false;
+      if (this.roundWanted) this.soon();
+    }
+  }
+
+  /** What a round's inputs from mediasoup and the other nodes come from: objects, their paused flags, readiness, pipes, the layers other nodes want. */
+  private mediaShape(): string {
+    let shape = this.media.participantIds().join();
+    for (const p of this.media.producers()) {
+      shape += `|${p.id}${+p.paused}${+(p.appData.muted === true)}>${this.media.pipes.pipedTo(p.id).join()}`;
+      for (const [nodeId, layer] of this.hooks.reportedWants(p.id)) shape += `,${nodeId}=${layer}`;
+    }
+    for (const p of this.media.pipedProducers()) shape += `|${p.id}${+p.paused}`;
+    for (const c of this.media.consumers()) shape += `|${c.id}${+c.paused}${+c.producerPaused}${+(c.appData.clientReady === true)}`;
+    return shape;
+  }
+
+  private videoProducers(): Producer[] {
+    return [...this.media.producers(), ...this.media.pipedProducers()].filter((p) => p.kind === 'video' && !p.closed);
+  }
+
+  private sentLayers(producerId: string): string {
+    return (this.layerBitrates.get(producerId) ?? []).map((b) => +(b > 0)).join('');
+  }
+
+  private readyConsumers(viewerId: string): Consumer[] {
+    return this.media.consumersOf(viewerId).filter((c) => !c.closed && c.appData.clientReady);
+  }
+
+  private sampleViewer(viewerId: string, consumers: Consumer[]): void {
+    if (consumers.length === 0) return;
+    mediaMetrics.downlinkEstimate(this.media.downlinkEstimate(viewerId));
+    for (const c of consumers) mediaMetrics.consumerScore(c.kind, c.score.score);
+  }
+
+  private metricsDue(nowMs: number): boolean {
+    return this.metricsReadAt === undefined || nowMs - this.metricsReadAt >= this.config.metricsStatsMs;
   }
 
   /** One round: uplinks, then each viewer's layers, then the layers publishers need send. */
@@ -133,6 +206,8 @@ export class VisitAdaptation {
     if (this.running || this.closed || this.media.isClosed) return;
     this.running = true;
     this.roundWanted = false;
+    this.inputsChanged = false;
+    this.steady = true;
     try {
       const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
       const piped = this.media.pipedProducers().filter((p) => p.kind === 'video' && !p.closed);
@@ -162,11 +237,10 @@ export class VisitAdaptation {
         }), nowMs);
       }
       this.updateQuality();
-      if (this.metricsReadAt === undefined || nowMs - this.metricsReadAt >= this.config.metricsStatsMs) {
-        this.metricsReadAt = nowMs;
-        await this.readStatsForMetrics();
-      }
+      if (this.layersStale.size > 0) this.steady = false; // a score change asked for a re-read that was not due yet
+      if (this.metricsDue(nowMs)) await this.readStatsForMetrics(nowMs);
     } catch (err) {
+      this.steady = false;
       if (!this.media.isClosed) this.logger.warn({ err }, 'adaptation round failed');
     } finally {
       this.running = false;
@@ -247,6 +321,7 @@ export class VisitAdaptation {
     };
     const { state: next, events } = stepUplink(state, input, nowMs, this.config);
     this.uplinks.set(producer.id, next);
+    if (events.length > 0 || !uplinkSteady(next, nowMs, this.config)) this.steady = false;
     // The last report describes the video before this change: judge only reports that come after it.
     if (events.length > 0) this.senderStats.delete(owner);
     for (const e of events) {
@@ -263,17 +338,13 @@ export class VisitAdaptation {
   }
 
   private async adaptViewer(viewerId: string, nowMs: number): Promise<ConsumerDecision[]> {
-    const consumers = this.media.consumersOf(viewerId).filter((c) => !c.closed && c.appData.clientReady);
+    const consumers = this.readyConsumers(viewerId);
     if (consumers.length === 0) return [];
-    mediaMetrics.downlinkEstimate(this.media.downlinkEstimate(viewerId));
-    for (const c of consumers) mediaMetrics.consumerScore(c.kind, c.score.score);
-    const result = chooseLayers({
-      nowMs,
-      availableBitrate: this.media.downlinkEstimate(viewerId),
-      consumers: consumers.map((c) => this.consumerInput(viewerId, c, nowMs)),
-      state: this.subscribers.get(viewerId),
-    }, this.config);
+    this.sampleViewer(viewerId, consumers);
+    const inputs = consumers.map((c) => this.consumerInput(viewerId, c, nowMs));
+    const result = chooseLayers({ nowMs, availableBitrate: this.media.downlinkEstimate(viewerId), consumers: inputs, state: this.subscribers.get(viewerId) }, this.config);
     this.subscribers.set(viewerId, result.state);
+    if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
       video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
@@ -344,7 +415,8 @@ export class VisitAdaptation {
   }
 
   /** Every metricsStatsMs: what the rounds do not read (audio producers, consumers), for metrics. */
-  private async readStatsForMetrics(): Promise<void> {
+  private async readStatsForMetrics(nowMs: number): Promise<void> {
+    this.metricsReadAt = nowMs;
     const audio = this.media.producers().filter((p) => p.kind === 'audio' && !p.closed);
     const consumers = this.media.consumers().filter((c) => !c.closed);
     await Promise.all([
@@ -359,6 +431,7 @@ export class VisitAdaptation {
     if (layerCount < 2) return;
     const result = activeLayers({ nowMs, layerCount, hasSubscribers: wanted.length > 0, wantedLayers: wanted, state: this.layerUse.get(producer.id) }, this.config);
     this.layerUse.set(producer.id, result.state);
+    if (result.changed || !unusedLayersSteady(result.state, nowMs)) this.steady = false;
     if (!result.changed) return;
     const spatialLayer = Math.max(0, result.activeLayers.lastIndexOf(true));
     this.hooks.notify(producer.appData.participantId, 'maxSpatialLayer', { producerId: producer.id, spatialLayer });

@@ -66,11 +66,12 @@ export class NodePresence {
     const intervalMs = this.o.intervalMs ?? 1000;
     this.source = source;
     this.signalingUrl = signalingUrl;
-    this.monitor = new NodeLoadMonitor(source, this.cpuMeter);
-    await this.monitor.start(intervalMs);
+    const monitor = new NodeLoadMonitor(source, this.cpuMeter);
+    this.monitor = monitor;
+    // One timer: each heartbeat refreshes the load (a worker round trip for CPU) and then sends it.
     this.agent = await startNodeAgent({
       registry: this.o.registry, nodeId: this.o.nodeId, region: this.o.region, signalingUrl, capacity: this.o.capacity, intervalMs,
-      getLoad: () => this.monitor!.current(),
+      getLoad: () => monitor.refreshed(),
       isDraining: () => this.isDraining,
       onError: (err) => this.o.logger.warn({ err: (err as Error).message }, 'heartbeat failed'),
     });
@@ -117,7 +118,6 @@ export class NodePresence {
   /** Stops heartbeating and removes the node from the registry. */
   async stop(): Promise<void> {
     clearTimeout(this.drainTimer);
-    this.monitor?.stop();
     await this.agent?.stop().catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'could not remove the node from the registry'));
   }
 

@@ -118,6 +118,12 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     return [...this.participants.keys()];
   }
 
+  consumerCount(): number {
+    let count = 0;
+    for (const p of this.participants.values()) count += p.consumers.size;
+    return count;
+  }
+
   /** What this visit holds, as the service knows it. */
   counts(): MediaCounts {
     const counts = emptyCounts();

@@ -185,11 +185,16 @@ export class VisitCascade {
     }
   }
 
-  /** Every `refreshMs`: keep this node's part registered; a peer whose heartbeat expired is dropped. */
+  /**
+   * Every `refreshMs`: keep this node's part registered; a peer whose heartbeat
+   * expired is dropped. A visit with no peer (on this node alone) has none to
+   * look up: one registry call, not two.
+   */
   private async refresh(): Promise<void> {
     try {
       await this.o.registry.addVisitNode(this.visitId, this.o.nodeId, this.o.internalUrl, this.ttlMs);
       if (this.closed) return void this.o.registry.removeVisitNode(this.visitId, this.o.nodeId).catch(() => undefined);
+      if (this.nodes.size === 0) return;
       const live = await this.o.registry.visitNodes(this.visitId);
       if (this.closed) return;
       for (const nodeId of [...this.nodes.keys()]) if (!live.has(nodeId)) this.dropNode(nodeId, 'disconnected');

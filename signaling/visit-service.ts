@@ -106,9 +106,11 @@ export class VisitService {
     return byRole;
   }
 
-  async consumerCount(): Promise<number> {
-    const { consumers } = this.mediaCounts();
-    return consumers.audio + consumers.video;
+  /** Consumers that participants here own (read with every heartbeat). */
+  consumerCount(): number {
+    let count = 0;
+    for (const media of this.medias()) count += media.consumerCount();
+    return count;
   }
 
   /** Routers, transports, producers and consumers that participants own, by kind. */

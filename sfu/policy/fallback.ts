@@ -60,6 +60,15 @@ export function initialDownlinkState(nowMs: number, mode: DownlinkMode = 'normal
   return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0, resumedAtMs: null };
 }
 
+/**
+ * Steady: in `normal` mode with no run under way, so
+ * stepping again with the same input changes nothing, however late.
+ */
+export function downlinkSteady(state: DownlinkState): boolean {
+  // The pause count needs no round: whether a next pause repeats is judged then, from resumedAtMs.
+  return state.mode === 'normal' && state.belowSinceMs === null && state.aboveSinceMs === null;
+}
+
 /** The resume wait after `pauses` pauses in a row. */
 export function downlinkResumeWaitMs(pauses: number, config: PolicyConfig): number {
   return backoff(config.fallbackResumeMs, pauses, config.fallbackResumeMaxMs);
@@ -143,6 +152,16 @@ export type UplinkEvent = ModeChange<UplinkMode, 'sender-network'>;
 
 export function initialUplinkState(nowMs: number): UplinkState {
   return { mode: 'sending', sinceMs: nowMs, badSinceMs: null, goodSinceMs: null, stops: 0 };
+}
+
+/**
+ * Steady: sending, past the grace time after (re)starting, with no run under
+ * way and no stop to forget, so stepping again with the same input changes
+ * nothing, however late.
+ */
+export function uplinkSteady(state: UplinkState, nowMs: number, config: PolicyConfig): boolean {
+  return state.mode === 'sending' && state.badSinceMs === null && state.goodSinceMs === null && state.stops === 0
+    && nowMs - state.sinceMs >= config.uplinkStopMs;
 }
 
 /** What every browser's stats and the SFU say: the uplink cannot carry the lowest video layer. */

@@ -9,7 +9,7 @@
  * layer that fits what is left, never above what their viewport can show.
  */
 import { DEFAULT_POLICY, type LayerSpec, type PolicyConfig } from './config.ts';
-import { type DownlinkMode, type DownlinkState, heldFor, initialDownlinkState, stepDownlink, sustainedSince } from './fallback.ts';
+import { type DownlinkMode, type DownlinkState, downlinkSteady, heldFor, initialDownlinkState, stepDownlink, sustainedSince } from './fallback.ts';
 
 export type VideoPriority = 'normal' | 'patient-for-provider' | 'full-quality';
 
@@ -307,4 +307,22 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     events,
     mode: downlink.mode,
   };
+}
+
+/**
+ * Steady: calling chooseLayers again with these consumers (the same inputs)
+ * and this state, at any later time, decides nothing new. No pause, step or
+ * backoff is under way, every video has a layer the publisher sends, and no
+ * score is low enough to step down or pause on its own over time. A caller
+ * may then skip rounds until an input changes.
+ */
+export function layersSteady(consumers: readonly ConsumerInput[], state: SubscriberState, config: PolicyConfig = DEFAULT_POLICY): boolean {
+  if (!downlinkSteady(state.downlink)) return false;
+  const lowScore = Math.max(config.stepDownScore, config.fallbackPauseScore);
+  return consumers.every((c) => {
+    if (c.kind !== 'video') return true;
+    const s = state.consumers[c.consumerId];
+    return s !== undefined && !s.paused && s.downSinceMs === null && s.fitSinceMs.every((f) => f === null) && s.failedStepUps === 0
+      && downlinkSteady(s.gate) && c.producerLayerBitrates.some((b) => b > 0) && (c.score === undefined || c.score > lowScore);
+  });
 }

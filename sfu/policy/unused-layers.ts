@@ -48,3 +48,8 @@ export function activeLayers(input: UnusedLayersInput, config: PolicyConfig = DE
   const changed = active.length !== prev.active.length || active.some((a, i) => a !== prev.active[i]);
   return { activeLayers: active, changed, state: { active, lastNeededMs } };
 }
+
+/** Steady: no layer is waiting out `unusedLayerMs` (every active layer was needed at `nowMs`, the last call's time). */
+export function unusedLayersSteady(state: UnusedLayersState, nowMs: number): boolean {
+  return state.active.every((active, layer) => !active || state.lastNeededMs[layer] === nowMs);
+}
