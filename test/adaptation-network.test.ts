@@ -87,7 +87,9 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     await keepsGrowing('decoded frames at 600 kbit/s', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     // Under a constant limit the layer settles: no oscillation.
     await new Promise((r) => setTimeout(r, 10_000));
-    switchesAt600 = (await signals(page, since)).filter((s) => s.type === 'layersChanged').length;
+    const switches = (await signals(page, since)).filter((s) => s.type === 'layersChanged');
+    switchesAt600 = switches.length;
+    console.log(`(b) layers at 600 kbit/s: ${switches.map((s) => `${s.spatialLayer}@${s.at - since}`).join(' ')}`);
     expect(switchesAt600).toBeLessThanOrEqual(3);
   });
 

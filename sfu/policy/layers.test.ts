@@ -150,6 +150,15 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
   });
 
+  it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
+    // 800 kbps fits 480 kbps with headroom; one receiver report shows 80 % lost, the next ones none.
+    const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.8 } : {})] });
+    expect(run.at(9_000, 'v1').spatialLayer).toBe(1);
+    const after = run.events.filter((e) => e.type === 'layersChanged' && e.t >= 10_000).map((e) => [e.t, e.type === 'layersChanged' && e.spatialLayer]);
+    expect(after[0]).toEqual([10_000, 0]);
+    expect(after[1]?.[0]).toBeGreaterThanOrEqual(10_000 + DEFAULT_POLICY.stepUpAfterMs);
+  });
+
   it.each([
     { estimate: 620_000, stepsUp: false },
     { estimate: 700_000, stepsUp: true },

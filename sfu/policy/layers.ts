@@ -172,6 +172,8 @@ function stepLayer(
     const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
     const fitting = below.filter((l) => rate(l) <= through);
     [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
+    // What was left did not get through, whatever the estimate says: a step up proves its fit anew from here.
+    next.fitSinceMs = next.fitSinceMs.map((since, l) => (l > layer ? null : since));
     next.downSinceMs = null;
     next.lastStepDownMs = nowMs;
     if (s.lastStepUpMs !== null && nowMs - s.lastStepUpMs < config.backoffResetMs) next.failedStepUps++;
