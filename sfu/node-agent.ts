@@ -9,8 +9,7 @@ export interface NodeAgentOptions {
   capacity: NodeCapacity;
   /** Between heartbeats; keep well under the registry's heartbeat expiry. Default 1000 ms. */
   intervalMs?: number;
-  /** Read before each heartbeat (it may refresh the figures first: one timer for both). */
-  getLoad: () => NodeLoad | Promise<NodeLoad>;
+  getLoad: () => NodeLoad;
   isDraining: () => boolean;
   /** A failed heartbeat after the first; the agent tries again on the next beat. */
   onError?: (err: unknown) => void;
@@ -34,12 +33,12 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   let inFlight: Promise<void> = Promise.resolve();
 
   const beat = (): Promise<void> => {
-    inFlight = inFlight.catch(() => {}).then(async () => registry.heartbeat({
+    inFlight = inFlight.catch(() => {}).then(() => registry.heartbeat({
       nodeId: options.nodeId,
       region: options.region,
       signalingUrl: options.signalingUrl,
       capacity: options.capacity,
-      load: await options.getLoad(),
+      load: options.getLoad(),
       draining: options.isDraining(),
     }));
     return inFlight;

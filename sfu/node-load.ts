@@ -12,12 +12,14 @@ export interface LoadSource {
 
 /**
  * The load a node reports with each heartbeat. Visits, participants and
- * consumers are counted live; CPU takes a round trip to the workers, so it is
- * refreshed before each heartbeat (the node agent's timer) and read from the
- * last refresh in between.
+ * consumers are counted live; CPU takes a round trip to the workers, so each
+ * heartbeat sends the last measured share and starts the next measurement
+ * (the node agent's timer drives both), and a slow worker never holds up a
+ * heartbeat.
  */
 export class NodeLoadMonitor {
   private cpu = 0;
+  private measuring?: Promise<void>;
 
   constructor(private readonly source: LoadSource, private readonly meter: WorkerCpuMeter) {}
 
@@ -27,9 +29,9 @@ export class NodeLoadMonitor {
     return byNodes && Object.keys(byNodes).length > 0 ? { ...load, visitsByNodes: byNodes } : load;
   }
 
-  /** Refreshes the CPU share, then reads; a failed refresh keeps the last share. */
-  async refreshed(): Promise<NodeLoad> {
-    this.cpu = await this.meter.measure().catch(() => this.cpu);
+  /** The load as of now and the last CPU share; measures the next share, one measurement at a time (a failed one keeps the last). */
+  currentThenMeasure(): NodeLoad {
+    this.measuring ??= this.meter.measure().then((cpu) => { this.cpu = cpu; }, () => {}).finally(() => { this.measuring = undefined; });
     return this.current();
   }
 }

@@ -68,10 +68,10 @@ export class NodePresence {
     this.signalingUrl = signalingUrl;
     const monitor = new NodeLoadMonitor(source, this.cpuMeter);
     this.monitor = monitor;
-    // One timer: each heartbeat refreshes the load (a worker round trip for CPU) and then sends it.
+    // One timer: each heartbeat sends the load and starts the next CPU measurement (a worker round trip).
     this.agent = await startNodeAgent({
       registry: this.o.registry, nodeId: this.o.nodeId, region: this.o.region, signalingUrl, capacity: this.o.capacity, intervalMs,
-      getLoad: () => monitor.refreshed(),
+      getLoad: () => monitor.currentThenMeasure(),
       isDraining: () => this.isDraining,
       onError: (err) => this.o.logger.warn({ err: (err as Error).message }, 'heartbeat failed'),
     });
