@@ -73,6 +73,16 @@ describe('downlink fallback', () => {
     expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 
+  it.each([
+    { mode: 'normal' as const, capacity: PAUSE_BELOW - 1, pauses: true },
+    { mode: 'normal' as const, capacity: PAUSE_BELOW, pauses: false },
+    { mode: 'recovering' as const, capacity: PAUSE_BELOW - 1, pauses: false, afterMs: C.fallbackPauseMs - 1 },
+    { mode: 'recovering' as const, capacity: PAUSE_BELOW - 1, pauses: true, afterMs: C.fallbackPauseMs },
+  ])('a report that only $capacity bps got through pauses video at once in $mode mode after $afterMs ms, even with an estimate of plenty: $pauses', ({ mode, capacity, pauses, afterMs = 1000 }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, reportedCapacity: capacity }, afterMs, C);
+    expect(step.state.mode === 'audio-only').toBe(pauses);
+  });
+
   it('resumes only above the higher threshold, after it has held for the resume time', () => {
     const justCarries = downlink(() => PAUSE_BELOW + 20_000, 60, 'audio-only');
     expect(justCarries.transitions).toEqual([]);

@@ -46,6 +46,9 @@ export interface DownlinkInput {
   /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score, loss): pause now, unless the
    * estimate carries the lowest layer with the resume margin (then the reports still show the loss of a layer just left). */
   lowestLayerLost?: boolean;
+  /** What the viewer's latest receiver report shows got through (bps, audio and video: what was sent × the share that arrived), when it shows
+   * heavy loss: below audio plus the lowest layer, video pauses now, whatever the estimate (which decays slowly behind a full queue) says. */
+  reportedCapacity?: number;
 }
 
 export interface ModeChange<M extends string, R extends string> {
@@ -98,6 +101,7 @@ export function stepDownlink(
   // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
   const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
   if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
+  if (judged && input.reportedCapacity !== undefined && input.reportedCapacity < audioBitrate + lowestVideoBitrate) return enterDownlink(state, 'audio-only', nowMs, config);
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
   const carries = usable >= audioBitrate + lowestVideoBitrate;
   const next: DownlinkState = { ...state };

@@ -130,7 +130,8 @@ describe('chooseLayers: fast signals and headroom', () => {
     { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 12_000 },
     { score: 10, loss: 0.3, from: 0, estimate: 250_000, pausedAt: 10_000 },
     { score: 10, loss: 0.2, from: 0, estimate: 250_000, pausedAt: null },
-    { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: null },
+    { score: 3, loss: undefined, from: 0, estimate: 600_000, pausedAt: null },
+    { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: 10_000 },
   ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest layer, fallbackPauseMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt }) => {
     const layers = SENT.slice(0, from + 1);
     const run = simulate({
@@ -150,9 +151,23 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
   });
 
+  it.each([
+    { from: 2, loss: 0.8, pausedAt: null, layerAt10: 0 },
+    { from: 2, loss: 0.9, pausedAt: 10_000, layerAt10: 0 },
+    { from: 1, loss: 0.6, pausedAt: null, layerAt10: 0 },
+    { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0 },
+    { from: 0, loss: 0.25, pausedAt: null, layerAt10: 0 },
+  ])('a receiver report with $loss lost on spatial layer $from pauses video at once when what got through cannot carry audio and the lowest layer: $pausedAt', ({ from, loss, pausedAt, layerAt10 }) => {
+    // The estimate still shows plenty (it decays slowly behind a full queue); one report at 10 s, none after it.
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: [{ width: 320, height: 180 }, { width: 640, height: 360 }, undefined][from], ...(t === 10_000 ? { lossFraction: loss } : {}) })] });
+    expect(run.at(9_000, 'v1').spatialLayer).toBe(from);
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+    expect(run.at(10_000, 'v1').spatialLayer).toBe(layerAt10);
+  });
+
   it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
-    // 800 kbps fits 480 kbps with headroom; one receiver report shows 80 % lost, the next ones none.
-    const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.8 } : {})] });
+    // 800 kbps fits 480 kbps with headroom; one receiver report shows 60 % lost (what got through still carries 150 kbps), the next ones none.
+    const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.6 } : {})] });
     expect(run.at(9_000, 'v1').spatialLayer).toBe(1);
     const after = run.events.filter((e) => e.type === 'layersChanged' && e.t >= 10_000).map((e) => [e.t, e.type === 'layersChanged' && e.spatialLayer]);
     expect(after[0]).toEqual([10_000, 0]);

@@ -223,15 +223,20 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const eligible = video.filter(({ c, ladder }) => flowing(c) && ladder.sent.length > 0);
   const first = eligible[0];
   const firstState = first && prev.consumers[first.c.consumerId];
-  const lowestLayerLost = firstState !== undefined && !firstState.paused && firstState.spatialLayer === first!.ladder.sent[0]
-    && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || (first!.c.lossFraction ?? 0) >= config.fallbackPauseLoss)
-    // The viewer's next report may still show the loss of the layer just left: judge the lowest layer only after fallbackPauseMs on it.
+  // The viewer's next report may still show the loss of a layer just left: judge the reports only fallbackPauseMs after a step down.
+  const judged = firstState !== undefined && !firstState.paused
     && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.fallbackPauseMs);
+  const firstLoss = first?.c.lossFraction ?? 0;
+  const lowestLayerLost = judged && firstState.spatialLayer === first!.ladder.sent[0]
+    && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || firstLoss >= config.fallbackPauseLoss);
+  const reportedCapacity = judged && firstLoss >= config.fallbackPauseLoss
+    ? (first!.ladder.rate(firstState.spatialLayer) + audioReserve) * (1 - firstLoss) : undefined;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
     lowestVideoBitrate: first ? first.ladder.rate(first.ladder.sent[0]!) : config.layers[0]!.bitrate,
     lowestLayerLost,
+    reportedCapacity,
   }, nowMs, config).state;
 
   const temporalLayer = config.temporalLayers - 1;
