@@ -25,7 +25,10 @@ class FakeConsumer extends EventEmitter {
   statsRequests = 0;
   constructor(readonly id: string, readonly kind: 'audio' | 'video', readonly producerId: string,
     readonly appData: { participantId: string; producerParticipantId: string; clientReady: boolean }) { super(); }
-  async getStats() { this.statsRequests++; return []; }
+  /** What the viewer's NACKs have asked for so far, in the stats' outbound-rtp. */
+  sent = { packetCount: 0, nackPacketCount: 0 };
+  async getStats() { this.statsRequests++; return this.kind === 'video' ? [{ type: 'outbound-rtp', ...this.sent }] : []; }
+  async enableTraceEvent() {}
   async pause() {}
   async resume() {}
 }
@@ -122,17 +125,36 @@ describe('VisitAdaptation: worker requests and endings', () => {
     ticking.close();
   });
 
+  it('a NACK from a viewer opens one short window: that consumer\'s counts are read at both ends of it, then a round decides', async () => {
+    await adaptation.tick(0);
+    const [c] = video(visit.consumers);
+    const before = c!.statsRequests;
+    const rounds = vi.spyOn(adaptation, 'tick');
+    vi.setSystemTime(2_000);
+    c!.emit('trace', { type: 'nack' });
+    c!.emit('trace', { type: 'nack' }); // within the window: no second one
+    await vi.advanceTimersByTimeAsync(0);
+    expect(c!.statsRequests).toBe(before + 1);
+    c!.sent = { packetCount: 30, nackPacketCount: 45 };
+    await vi.advanceTimersByTimeAsync(400);
+    expect(c!.statsRequests).toBe(before + 2);
+    expect(rounds).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(c!.statsRequests).toBe(before + 2); // no NACK, no reads
+  });
+
   it('leaves no listener and no timer behind: closed objects are let go, close() lets go of the rest', async () => {
     await adaptation.tick(0);
     const [gone, kept] = video(visit.consumers);
     expect(gone!.listenerCount('score')).toBe(1);
     gone!.closed = true;
     await adaptation.tick(1000);
-    expect(gone!.listenerCount('score')).toBe(0);
-    expect(kept!.listenerCount('score')).toBe(1);
+    expect([gone!.listenerCount('score'), gone!.listenerCount('trace')]).toEqual([0, 0]);
+    expect([kept!.listenerCount('score'), kept!.listenerCount('trace')]).toEqual([1, 1]);
+    kept!.emit('trace', { type: 'nack' }); // a NACK window is open when the visit closes
     visit.media.emit('downlinkEstimate', 'a', 300_000); // a round is pending when the visit closes
     adaptation.close();
-    expect(kept!.listenerCount('score')).toBe(0);
+    expect([kept!.listenerCount('score'), kept!.listenerCount('trace')]).toEqual([0, 0]);
     expect(video(visit.producers).map((p) => p.listenerCount('score'))).toEqual([0, 0]);
     expect(visit.media.listenerCount('downlinkEstimate')).toBe(0);
     expect(vi.getTimerCount()).toBe(0);

@@ -9,6 +9,7 @@ import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, unusedLayersSteady, type UnusedLayersState } from './policy/unused-layers.ts';
 import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
+import { NackWatch } from './nack-watch.ts';
 import type { ConsumerMeta, ProducerMeta, VisitMedia } from './visit-media.ts';
 
 export interface AdaptationHooks {
@@ -48,7 +49,7 @@ const LOSS_FRESH_MS = 1500;
  * Worker requests: each video producer's stats every `layerStatsMs` (sooner
  * after its score changes), consumer and audio producer stats every
  * `metricsStatsMs`, a video consumer's stats (its receiver-report loss) after
- * its score changes; scores and estimates arrive as events.
+ * its score changes, and its packet counts around a window of NACKs (sfu/nack-watch.ts); scores, estimates and NACKs arrive as events.
  *
  * A steady visit (the last round left every policy state steady and no input
  * has changed since: no event, report, viewport, producer or consumer change)
@@ -72,6 +73,8 @@ export class VisitAdaptation {
   /** Each video consumer's loss in the viewer's latest receiver report (0-1), read after its score changes. */
   private readonly consumerLoss = new Map<string, { fraction: number; atMs: number }>();
   private readonly lossStale = new Set<string>();
+  /** Each video consumer's NACKs: a round soon after a window of them. */
+  private readonly nacks = new NackWatch(() => this.soon());
   /** Listeners on producers and consumers, by id: removed when the object closes or this closes. */
   private readonly watched = new Map<string, () => void>();
   private metricsReadAt: number | undefined;
@@ -103,6 +106,7 @@ export class VisitAdaptation {
     this.closed = true;
     clearInterval(this.timer);
     clearTimeout(this.soonTimer);
+    this.nacks.close();
     this.media.off('downlinkEstimate', this.onEstimate);
     for (const unwatch of this.watched.values()) unwatch();
     this.watched.clear();
@@ -215,7 +219,7 @@ export class VisitAdaptation {
       const consumers = this.media.consumers().filter((c) => !c.closed);
       this.forgetClosed(new Set(measured.map((p) => p.id)), new Set(consumers.map((c) => c.id)));
       for (const p of measured) this.watch(p, () => { this.layersStale.add(p.id); this.soon(); });
-      for (const c of consumers) if (c.kind === 'video') this.watch(c, () => { this.lossStale.add(c.id); this.soon(); });
+      for (const c of consumers) if (c.kind === 'video') this.watch(c, () => { this.lossStale.add(c.id); this.soon(); }, this.nacks);
       // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
       await Promise.all([
         ...measured.filter((p) => this.layersDue(p.id, nowMs)).map((p) => this.measureLayers(p, nowMs)),
@@ -248,12 +252,13 @@ export class VisitAdaptation {
     }
   }
 
-  /** Calls `changed` on each score change of a producer or consumer, until it closes or this closes. */
-  private watch(object: Producer | Consumer, changed: () => void): void {
+  /** Calls `changed` on each score change of a producer or consumer (and has `nacks` watch a consumer), until it closes or this closes. */
+  private watch(object: Producer | Consumer, changed: () => void, nacks?: NackWatch): void {
     if (this.watched.has(object.id)) return;
     const emitter = object as unknown as NodeJS.EventEmitter;
     emitter.on('score', changed);
-    this.watched.set(object.id, () => emitter.off('score', changed));
+    const unwatchNacks = nacks?.watch(object as Consumer);
+    this.watched.set(object.id, () => { emitter.off('score', changed); unwatchNacks?.(); });
   }
 
   private layersDue(producerId: string, nowMs: number): boolean {
@@ -346,7 +351,7 @@ export class VisitAdaptation {
     this.subscribers.set(viewerId, result.state);
     if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
-      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
@@ -373,6 +378,7 @@ export class VisitAdaptation {
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
       lossFraction: c.kind === 'video' ? this.freshLoss(c.id, nowMs) : undefined,
+      nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),
       consumerPausedByApp: false,

@@ -31,6 +31,8 @@ export interface PolicyConfig {
   stepDownScore: number;
   /** ...or when the viewer's latest receiver report for it shows at least this fraction (0-1) lost: straight to the best layer that got through. */
   stepDownLoss: number;
+  /** ...or when the viewer asked for at least this many packets to be resent (NACK) per packet sent, in a short window: one spatial layer down at once, before its next receiver report. */
+  stepDownNackRatio: number;
   /** A higher layer is taken only after it has fitted for this long (ms). */
   stepUpAfterMs: number;
   /** At most one bandwidth step up per consumer in this long (ms). */
@@ -109,6 +111,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   stepDownNowFactor: 1.5,
   stepDownScore: 5,
   stepDownLoss: 0.1,
+  stepDownNackRatio: 0.5,
   stepUpAfterMs: 4_000,
   stepUpIntervalMs: 5_000,
   stepUpMaxMs: 32_000,
@@ -159,6 +162,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   stepDownNowFactor: 'VISITWIRE_STEP_DOWN_NOW_FACTOR',
   stepDownScore: 'VISITWIRE_STEP_DOWN_SCORE',
   stepDownLoss: 'VISITWIRE_STEP_DOWN_LOSS',
+  stepDownNackRatio: 'VISITWIRE_STEP_DOWN_NACK_RATIO',
   stepUpAfterMs: 'VISITWIRE_STEP_UP_MS',
   stepUpIntervalMs: 'VISITWIRE_STEP_UP_INTERVAL_MS',
   stepUpMaxMs: 'VISITWIRE_STEP_UP_MAX_MS',
@@ -215,7 +219,7 @@ const PolicyConfigSchema = z.object({
   temporalLayers: z.number().int().min(1).max(4),
   audioBitrate: bps,
   bweUsableFraction: fraction.positive(),
-  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(),
+  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(),
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
   fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(),
   fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms,

@@ -165,6 +165,27 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(run.at(10_000, 'v1').spatialLayer).toBe(layerAt10);
   });
 
+  it.each([
+    { ratio: 0.6, to: 1 },
+    { ratio: 3, to: 1 },
+    { ratio: 0.3, to: null },
+  ])('a window of NACKs with $ratio packets asked again per packet sent steps down one layer at once: $to', ({ ratio, to }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t === 10_000 ? { nackRatio: ratio } : {})] });
+    const down = run.events.find((e) => e.type === 'layersChanged') ?? null;
+    expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
+  });
+
+  it.each([
+    { from: 1, loss: 0.85, pausedAt: 11_000, layer: 0 },
+    { from: 2, loss: 0.55, pausedAt: null, layer: 1 },
+  ])('after a step down on NACKs from layer $from, the next report ($loss lost) is judged by what that layer sent: paused at $pausedAt', ({ from, loss, pausedAt, layer }) => {
+    const viewport = [{ width: 640, height: 360 }, undefined][from - 1];
+    const run = simulate({ toMs: 14_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport, ...(t === 10_000 ? { nackRatio: 1 } : t === 11_000 ? { lossFraction: loss } : {}) })] });
+    expect(run.at(10_000, 'v1').spatialLayer).toBe(from - 1);
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+    expect(run.state.consumers.v1!.spatialLayer).toBe(layer);
+  });
+
   it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
     // 800 kbps fits 480 kbps with headroom; one receiver report shows 60 % lost (what got through still carries 150 kbps), the next ones none.
     const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.6 } : {})] });

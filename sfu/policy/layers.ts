@@ -25,6 +25,8 @@ export interface ConsumerInput {
   score?: number;
   /** Fraction (0-1) lost in the viewer's latest receiver report for this consumer; undefined when there is no fresh one. */
   lossFraction?: number;
+  /** Packets the viewer asked to be resent (NACK) per packet sent, in its latest short window of NACKs; undefined when none is fresh. */
+  nackRatio?: number;
   producerPaused: boolean;
   consumerPausedByApp: boolean;
 }
@@ -41,6 +43,8 @@ export interface ConsumerState {
   fitSinceMs: (number | null)[];
   lastStepUpMs: number | null;
   lastStepDownMs: number | null;
+  /** Highest layer left by the step downs of the last fallbackPauseMs: what the viewer's next reports may still describe. */
+  stepDownFrom: number | null;
   /** Step ups undone by a step down soon after; each doubles the step-up wait. */
   failedStepUps: number;
   /** Highest layer the viewport (or full quality) allowed on the last call. */
@@ -133,7 +137,7 @@ function newConsumerState(nowMs: number, layer: number, layerCount: number, paus
   return {
     spatialLayer: layer, paused, gate: initialDownlinkState(nowMs, paused ? 'audio-only' : 'normal'),
     downSinceMs: null, fitSinceMs: Array<number | null>(layerCount).fill(null),
-    lastStepUpMs: null, lastStepDownMs: null, failedStepUps: 0, viewportCap: layerCount - 1,
+    lastStepUpMs: null, lastStepDownMs: null, stepDownFrom: null, failedStepUps: 0, viewportCap: layerCount - 1,
   };
 }
 
@@ -163,7 +167,8 @@ function stepLayer(
   // Fast signals: a deep shortfall needs no confirming; a low score (loss at the viewer) steps down before the estimate does.
   const deep = short && rate(layer) > budget! * config.stepDownNowFactor;
   const lossHigh = c.lossFraction !== undefined && c.lossFraction >= config.stepDownLoss;
-  const lossy = above && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh)
+  const nacking = c.nackRatio !== undefined && c.nackRatio >= config.stepDownNackRatio;
+  const lossy = above && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking)
     && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
 
   if (deep || lossy || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
@@ -171,6 +176,8 @@ function stepLayer(
     // What gets through: the budget when short; the share of this layer the viewer's report says arrived when lossy.
     const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
     const fitting = below.filter((l) => rate(l) <= through);
+    const recent = s.lastStepDownMs !== null && nowMs - s.lastStepDownMs < config.fallbackPauseMs && s.stepDownFrom !== null;
+    next.stepDownFrom = recent ? Math.max(s.stepDownFrom!, layer) : layer;
     [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
     // What was left did not get through, whatever the estimate says: a step up proves its fit anew from here.
     next.fitSinceMs = next.fitSinceMs.map((since, l) => (l > layer ? null : since));
@@ -229,8 +236,11 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const firstLoss = first?.c.lossFraction ?? 0;
   const lowestLayerLost = judged && firstState.spatialLayer === first!.ladder.sent[0]
     && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || firstLoss >= config.fallbackPauseLoss);
-  const reportedCapacity = judged && firstLoss >= config.fallbackPauseLoss
-    ? (first!.ladder.rate(firstState.spatialLayer) + audioReserve) * (1 - firstLoss) : undefined;
+  // What the report describes was sent at the highest layer held since fallbackPauseMs ago, at most: what got through, at least.
+  const reportedLayer = firstState && (firstState.lastStepDownMs !== null && nowMs - firstState.lastStepDownMs < config.fallbackPauseMs
+    ? Math.max(firstState.stepDownFrom ?? 0, firstState.spatialLayer) : firstState.spatialLayer);
+  const reportedCapacity = firstState && !firstState.paused && firstLoss >= config.fallbackPauseLoss
+    ? (first!.ladder.rate(reportedLayer!) + audioReserve) * (1 - firstLoss) : undefined;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
