@@ -1,14 +1,14 @@
 /**
  * Where bench:adapt's delays come from: the server's adaptation log for one
  * viewer (LOG_LEVEL=debug: a `downlink round` line per round with the estimate,
- * score, receiver-report loss and chosen layer; a `downlink video fallback`
+ * score, receiver-report loss, NACK ratio and chosen layer; a `downlink video fallback`
  * line per pause and resume) turned into the time, from a limit change, of each
  * stage: the first fast signal, the policy's decision, what the viewer saw.
  * Server and bench run on one host, so their clocks agree.
  */
 import { DEFAULT_POLICY as C } from '../sfu/policy/config.ts';
 
-export interface Round { at: number; mode?: string; pauses?: number; bwe?: number; score?: number; loss?: number; layer?: number; paused?: boolean }
+export interface Round { at: number; mode?: string; pauses?: number; bwe?: number; score?: number; loss?: number; nackRatio?: number; layer?: number; paused?: boolean }
 export interface Decision { at: number; type: string }
 export interface AdaptationLog { rounds: Round[]; decisions: Decision[] }
 
@@ -19,7 +19,7 @@ export function parseAdaptationLog(output: string, viewerId: string): Adaptation
     if (!line.includes(viewerId) || !line.includes('downlink')) continue;
     try {
       const j = JSON.parse(line) as { time: number; msg: string; viewerId: string; availableBitrate?: number; event?: { type: string }; mode?: string; pauses?: number;
-        video?: { score?: number; loss?: number; layer?: number; paused?: boolean }[] };
+        video?: { score?: number; loss?: number; nackRatio?: number; layer?: number; paused?: boolean }[] };
       if (j.viewerId !== viewerId) continue;
       if (j.msg === 'downlink round') rounds.push({ at: j.time, mode: j.mode, pauses: j.pauses, bwe: j.availableBitrate, ...(j.video?.[0] ?? {}) });
       else if (j.msg === 'downlink video fallback' && j.event) decisions.push({ at: j.time, type: j.event.type });
@@ -38,6 +38,7 @@ const first = <T extends { at: number }>(xs: T[], t0: number, tEnd: number, p: (
 /** bps of estimate (before bweUsableFraction) that carries audio plus the lowest layer × factor. */
 const estimateFor = (factor: number) => (C.audioBitrate + C.layers[0]!.bitrate * factor) / C.bweUsableFraction;
 const signals = (log: AdaptationLog, t0: number, tEnd: number, bweBelow: number) => ({
+  [`NACKs >= ${C.stepDownNackRatio}/packet`]: first(log.rounds, t0, tEnd, (r) => (r.nackRatio ?? 0) >= C.stepDownNackRatio),
   'score < 10': first(log.rounds, t0, tEnd, (r) => (r.score ?? 10) < 10),
   [`RR loss >= ${C.stepDownLoss * 100} %`]: first(log.rounds, t0, tEnd, (r) => (r.loss ?? 0) >= C.stepDownLoss),
   [`estimate < ${Math.round(bweBelow / 1000)} k`]: first(log.rounds, t0, tEnd, (r) => r.bwe !== undefined && r.bwe < bweBelow),

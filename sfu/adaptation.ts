@@ -378,6 +378,7 @@ export class VisitAdaptation {
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
       lossFraction: c.kind === 'video' ? this.freshLoss(c.id, nowMs) : undefined,
+      lossAtMs: this.consumerLoss.get(c.id)?.atMs,
       nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),

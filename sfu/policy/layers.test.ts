@@ -186,6 +186,15 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(run.state.consumers.v1!.spatialLayer).toBe(layer);
   });
 
+  it('a report read before a later step down is not judged again for a pause against the layer left after it', () => {
+    // 73 % lost at 11 s describes layer 2 (stepped down on NACKs at 10 s); the estimate steps down again at 13.5 s while that report is still fresh.
+    const run = simulate({ toMs: 16_000, estimate: (t) => (t < 13_000 ? PLENTY : 600_000), consumers: (t) => [audio(), video('v1', {
+      ...(t === 10_000 ? { nackRatio: 1 } : {}), ...(t >= 11_000 && t <= 14_000 ? { lossFraction: 0.73, lossAtMs: 11_000 } : {}) })] });
+    expect(run.at(10_000, 'v1').spatialLayer).toBe(1);
+    expect(run.at(14_000, 'v1').spatialLayer).toBe(0);
+    expect(run.events.filter((e) => e.type === 'videoPaused')).toEqual([]);
+  });
+
   it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
     // 800 kbps fits 480 kbps with headroom; one receiver report shows 60 % lost (what got through still carries 150 kbps), the next ones none.
     const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.6 } : {})] });

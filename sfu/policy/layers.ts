@@ -25,6 +25,8 @@ export interface ConsumerInput {
   score?: number;
   /** Fraction (0-1) lost in the viewer's latest receiver report for this consumer; undefined when there is no fresh one. */
   lossFraction?: number;
+  /** When that report was read (ms; undefined: now). Judged for a pause only while no step down has come after it. */
+  lossAtMs?: number;
   /** Packets the viewer asked to be resent (NACK) per packet sent, in its latest short window of NACKs; undefined when none is fresh. */
   nackRatio?: number;
   producerPaused: boolean;
@@ -236,10 +238,12 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const firstLoss = first?.c.lossFraction ?? 0;
   const lowestLayerLost = judged && firstState.spatialLayer === first!.ladder.sent[0]
     && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || firstLoss >= config.fallbackPauseLoss);
-  // What the report describes was sent at the highest layer held since fallbackPauseMs ago, at most: what got through, at least.
-  const reportedLayer = firstState && (firstState.lastStepDownMs !== null && nowMs - firstState.lastStepDownMs < config.fallbackPauseMs
+  // A report describes what was sent up to fallbackPauseMs before it was read: at most the highest layer held then; what got through, at least.
+  const reportAtMs = first?.c.lossAtMs ?? nowMs;
+  const reportedLayer = firstState && (firstState.lastStepDownMs !== null && reportAtMs - firstState.lastStepDownMs < config.fallbackPauseMs
     ? Math.max(firstState.stepDownFrom ?? 0, firstState.spatialLayer) : firstState.spatialLayer);
-  const reportedCapacity = firstState && !firstState.paused && firstLoss >= config.fallbackPauseLoss
+  const reportBeforeStep = firstState?.lastStepDownMs != null && reportAtMs <= firstState.lastStepDownMs;
+  const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
     ? (first!.ladder.rate(reportedLayer!) + audioReserve) * (1 - firstLoss) : undefined;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
