@@ -12,7 +12,8 @@
  * are split into stages (bench/adapt-stages.ts: first fast signal, policy
  * decision, what the viewer saw), printed per run and as medians at the end.
  * ADAPT_TRACE=1 also prints, after each run, the patient's downlink rounds
- * (mode, pause count, estimate, score, loss; one a second) and video pauses and
+ * (mode, pause count, estimate, score, loss, NACK ratio; one a second, every
+ * round with ADAPT_TRACE_ALL=1) and video pauses and
  * resumes from the 600 kbit/s limit on.
  * Needs root (network namespaces). Figures only, no pass or fail.
  */
@@ -96,7 +97,7 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
     const since = (at: number) => `${((at - tFree) / 1000).toFixed(1)} s`;
     let lastRoundS = 0;
     for (const r of log.rounds.filter((x) => x.at >= t600 - 1000)) {
-      if (Math.floor(r.at / 1000) === lastRoundS) continue;
+      if (Math.floor(r.at / 1000) === lastRoundS && !process.env.ADAPT_TRACE_ALL) continue;
       lastRoundS = Math.floor(r.at / 1000);
       process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} nacks ${r.nackRatio?.toFixed(2) ?? '-'} layer ${r.layer}${r.paused ? ' paused' : ''}\n`);
     }

@@ -111,7 +111,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   stepDownNowFactor: 1.5,
   stepDownScore: 5,
   stepDownLoss: 0.1,
-  stepDownNackRatio: 0.5,
+  stepDownNackRatio: 0.3,
   stepUpAfterMs: 4_000,
   stepUpIntervalMs: 5_000,
   stepUpMaxMs: 32_000,

@@ -168,7 +168,7 @@ describe('chooseLayers: fast signals and headroom', () => {
   it.each([
     { ratio: 0.6, to: 1 },
     { ratio: 3, to: 1 },
-    { ratio: 0.3, to: null },
+    { ratio: 0.2, to: null },
   ])('a window of NACKs with $ratio packets asked again per packet sent steps down one layer at once: $to', ({ ratio, to }) => {
     const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t === 10_000 ? { nackRatio: ratio } : {})] });
     const down = run.events.find((e) => e.type === 'layersChanged') ?? null;
