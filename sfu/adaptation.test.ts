@@ -47,7 +47,8 @@ function twoPartyVisit() {
     consumers: () => consumers.filter((c) => !c.closed),
     consumersOf: (id: string) => consumers.filter((c) => !c.closed && c.appData.participantId === id),
     participantIds: () => ['a', 'b'],
-    downlinkEstimate: () => undefined,
+    estimates: new Map<string, number>(),
+    downlinkEstimate(id: string) { return (this.estimates as Map<string, number>).get(id); },
     pipedProducers: () => [],
     pipes: { pipedTo: () => [] },
   });
@@ -141,6 +142,22 @@ describe('VisitAdaptation: worker requests and endings', () => {
     expect(rounds).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(c!.statsRequests).toBe(before + 2); // no NACK, no reads
+  });
+
+  it('in a steady visit, mediasoup\'s once-a-second estimate starts a round only when it moved by a tenth from the one the last round used', async () => {
+    const estimates = (visit.media as unknown as { estimates: Map<string, number> }).estimates;
+    const setEstimate = (bps: number) => { estimates.set('a', bps); visit.media.emit('downlinkEstimate', 'a', bps); };
+    estimates.set('a', 2_000_000);
+    const ticking = new VisitAdaptation(visit.media, hooks, DEFAULT_POLICY, logger, 1000);
+    const rounds = vi.spyOn(ticking, 'tick');
+    await vi.advanceTimersByTimeAsync(10_000);
+    const before = rounds.mock.calls.length;
+    for (const bps of [2_100_000, 1_950_000, 2_150_000, 1_850_000]) { setEstimate(bps); await vi.advanceTimersByTimeAsync(1000); }
+    expect(rounds.mock.calls.length).toBe(before);
+    setEstimate(1_700_000); // -15 %
+    await vi.advanceTimersByTimeAsync(100);
+    expect(rounds.mock.calls.length).toBe(before + 1);
+    ticking.close();
   });
 
   it('leaves no listener and no timer behind: closed objects are let go, close() lets go of the rest', async () => {

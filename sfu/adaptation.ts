@@ -40,6 +40,11 @@ const EVENT_ROUND_DELAY_MS = 50;
 const LAYER_STATS_MIN_GAP_MS = 1000;
 /** A consumer's receiver-report loss, read when its score changes, counts for the policy this long. */
 const LOSS_FRESH_MS = 1500;
+/**
+ * mediasoup sends each transport's estimate once a second (at once on a change of a quarter or more): in a steady
+ * visit, one within this fraction of the estimate its last round used is no input change and starts no round.
+ */
+const ESTIMATE_STEADY_BAND = 0.1;
 
 /**
  * Applies the layer policy (sfu/policy) to one visit's media: once a second,
@@ -88,7 +93,13 @@ export class VisitAdaptation {
   private roundWanted = false;
   private running = false;
   private closed = false;
-  private readonly onEstimate = () => this.soon();
+  /** Each viewer's estimate as its last round used it. */
+  private readonly estimateInRound = new Map<string, number>();
+  private readonly onEstimate = (participantId: string, bps: number) => {
+    const used = this.estimateInRound.get(participantId);
+    if (this.steady && used !== undefined && Math.abs(bps - used) < used * ESTIMATE_STEADY_BAND) return;
+    this.soon();
+  };
 
   constructor(
     private readonly media: VisitMedia,
@@ -145,6 +156,7 @@ export class VisitAdaptation {
     this.fullQuality.delete(participantId);
     this.senderStats.delete(participantId);
     this.quality.delete(participantId);
+    this.estimateInRound.delete(participantId);
     this.inputsChanged = true;
   }
 
@@ -347,7 +359,10 @@ export class VisitAdaptation {
     if (consumers.length === 0) return [];
     this.sampleViewer(viewerId, consumers);
     const inputs = consumers.map((c) => this.consumerInput(viewerId, c, nowMs));
-    const result = chooseLayers({ nowMs, availableBitrate: this.media.downlinkEstimate(viewerId), consumers: inputs, state: this.subscribers.get(viewerId) }, this.config);
+    const estimate = this.media.downlinkEstimate(viewerId);
+    if (estimate === undefined) this.estimateInRound.delete(viewerId);
+    else this.estimateInRound.set(viewerId, estimate);
+    const result = chooseLayers({ nowMs, availableBitrate: estimate, consumers: inputs, state: this.subscribers.get(viewerId) }, this.config);
     this.subscribers.set(viewerId, result.state);
     if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,

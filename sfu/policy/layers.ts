@@ -343,7 +343,10 @@ export function layersSteady(consumers: readonly ConsumerInput[], state: Subscri
   return consumers.every((c) => {
     if (c.kind !== 'video') return true;
     const s = state.consumers[c.consumerId];
-    return s !== undefined && !s.paused && s.downSinceMs === null && s.fitSinceMs.every((f) => f === null) && s.failedStepUps === 0
+    // Only a higher layer the viewport allows, fitting for a while, makes a step over time; the rest wait for an input change.
+    const sent = ladderOf(c, config).sent;
+    const stepUpPending = s !== undefined && s.fitSinceMs.some((f, l) => f !== null && l > s.spatialLayer && l <= s.viewportCap && sent.includes(l));
+    return s !== undefined && !s.paused && s.downSinceMs === null && !stepUpPending && s.failedStepUps === 0
       && downlinkSteady(s.gate) && c.producerLayerBitrates.some((b) => b > 0) && (c.score === undefined || c.score > lowScore);
   });
 }
