@@ -47,6 +47,7 @@ function twoPartyVisit() {
     consumers: () => consumers.filter((c) => !c.closed),
     consumersOf: (id: string) => consumers.filter((c) => !c.closed && c.appData.participantId === id),
     participantIds: () => ['a', 'b'],
+    downlinkSendBitrate: async () => undefined,
     estimates: new Map<string, number>(),
     downlinkEstimate(id: string) { return (this.estimates as Map<string, number>).get(id); },
     pipedProducers: () => [],

@@ -76,7 +76,7 @@ export class VisitAdaptation {
   private readonly layersReadAt = new Map<string, number>();
   private readonly layersStale = new Set<string>();
   /** Each video consumer's loss in the viewer's latest receiver report (0-1), read after its score changes. */
-  private readonly consumerLoss = new Map<string, { fraction: number; atMs: number }>();
+  private readonly consumerLoss = new Map<string, { fraction: number; atMs: number; sentBitrate?: number }>();
   private readonly lossStale = new Set<string>();
   /** Each video consumer's NACKs: a round soon after a window of them. */
   private readonly nacks = new NackWatch(() => this.soon());
@@ -308,12 +308,12 @@ export class VisitAdaptation {
     }));
   }
 
-  /** The fraction lost in the viewer's latest receiver report (RTCP fraction lost, /256) for this consumer. */
+  /** The fraction lost in the viewer's latest receiver report (RTCP fraction lost, /256) for this consumer, and what the viewer was sent in all. */
   private async readLoss(consumer: Consumer, nowMs: number): Promise<void> {
     this.lossStale.delete(consumer.id);
-    const stats = await consumer.getStats().catch(() => []);
+    const [stats, sentBitrate] = await Promise.all([consumer.getStats().catch(() => []), this.media.downlinkSendBitrate(consumer.appData.participantId)]);
     const sent = stats.find((s) => s.type === 'outbound-rtp');
-    if (sent) this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs });
+    if (sent) this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs, ...(sentBitrate ? { sentBitrate } : {}) });
   }
 
   private freshLoss(consumerId: string, nowMs: number): number | undefined {
@@ -394,6 +394,7 @@ export class VisitAdaptation {
       score: c.score.score,
       lossFraction: c.kind === 'video' ? this.freshLoss(c.id, nowMs) : undefined,
       lossAtMs: this.consumerLoss.get(c.id)?.atMs,
+      lossSentBitrate: this.consumerLoss.get(c.id)?.sentBitrate,
       nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),

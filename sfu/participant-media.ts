@@ -78,6 +78,14 @@ export class ParticipantMedia {
     return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
   }
 
+  /** What the SFU sends this participant now (bps: media, retransmissions, probation), from its recv transport's stats. */
+  async sendBitrate(): Promise<number | undefined> {
+    const transport = this.transportFor('recv');
+    if (!transport || transport.closed) return undefined;
+    const [stats] = await transport.getStats().catch(() => []);
+    return stats?.sendBitrate;
+  }
+
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     await this.call(this.transport(transportId).connect({ dtlsParameters }), 'connectTransport', true);
   }

@@ -114,6 +114,11 @@ export class VisitMedia extends EventEmitter<VisitMediaEvents> {
     return this.participants.get(participantId)?.downlinkEstimate;
   }
 
+  /** What the SFU sends a participant now (bps), all media, retransmissions and probation included. */
+  async downlinkSendBitrate(participantId: string): Promise<number | undefined> {
+    return this.participants.get(participantId)?.sendBitrate();
+  }
+
   participantIds(): string[] {
     return [...this.participants.keys()];
   }

@@ -186,6 +186,15 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(run.state.consumers.v1!.spatialLayer).toBe(layer);
   });
 
+  it.each([
+    { sent: undefined, pausedAt: 12_000 },
+    { sent: 900_000, pausedAt: null },
+  ])('a report of 68 % lost on 360p counts the survivors of all that was sent ($sent bps with retransmissions): paused at $pausedAt', ({ sent, pausedAt }) => {
+    // 360p (480 kbps) + audio alone: 166 kbps got through, below audio + 180p; with retransmissions 900 kbps were sent: 288 kbps got through.
+    const run = simulate({ toMs: 13_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: { width: 640, height: 360 }, ...(t === 12_000 ? { lossFraction: 0.68, lossSentBitrate: sent } : {}) })] });
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+  });
+
   it('a report read before a later step down is not judged again for a pause against the layer left after it', () => {
     // 73 % lost at 11 s describes layer 2 (stepped down on NACKs at 10 s); the estimate steps down again at 13.5 s while that report is still fresh.
     const run = simulate({ toMs: 16_000, estimate: (t) => (t < 13_000 ? PLENTY : 600_000), consumers: (t) => [audio(), video('v1', {

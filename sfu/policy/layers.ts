@@ -27,6 +27,8 @@ export interface ConsumerInput {
   lossFraction?: number;
   /** When that report was read (ms; undefined: now). Judged for a pause only while no step down has come after it. */
   lossAtMs?: number;
+  /** What the SFU sent this viewer in all (bps: every video and audio, retransmissions, probation) when that report was read. */
+  lossSentBitrate?: number;
   /** Packets the viewer asked to be resent (NACK) per packet sent, in its latest short window of NACKs; undefined when none is fresh. */
   nackRatio?: number;
   producerPaused: boolean;
@@ -243,8 +245,9 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const reportedLayer = firstState && (firstState.lastStepDownMs !== null && reportAtMs - firstState.lastStepDownMs < config.fallbackPauseMs
     ? Math.max(firstState.stepDownFrom ?? 0, firstState.spatialLayer) : firstState.spatialLayer);
   const reportBeforeStep = firstState?.lastStepDownMs != null && reportAtMs <= firstState.lastStepDownMs;
+  // Retransmissions and probation crowd the link too: what was sent in all, when known, is what the survivors are a share of.
   const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
-    ? (first!.ladder.rate(reportedLayer!) + audioReserve) * (1 - firstLoss) : undefined;
+    ? Math.max(first!.ladder.rate(reportedLayer!) + audioReserve, first!.c.lossSentBitrate ?? 0) * (1 - firstLoss) : undefined;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
