@@ -59,6 +59,8 @@ export interface PolicyConfig {
   fallbackResumeMaxMs: number;
   /** A pause within this long (ms) after a resume counts as a repeat and doubles the next resume wait; a later one starts over. */
   fallbackRepeatMs: number;
+  /** After the viewer's reports paused video while the estimate still had the resume margin, the estimate counts for the resume only once it has fallen below that margin, or after this long (ms). */
+  fallbackDoubtMs: number;
   /** After a resume, video stays on the lowest layer for this long (ms) before stepping up. */
   recoverHoldMs: number;
   /** Step-up and uplink-stop backoffs are forgotten after this long without a pause or step down (ms). */
@@ -125,6 +127,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   fallbackResumeMs: 3_000,
   fallbackResumeMaxMs: 40_000,
   fallbackRepeatMs: 20_000,
+  fallbackDoubtMs: 10_000,
   recoverHoldMs: 4_000,
   backoffResetMs: 60_000,
   uplinkStopScore: 3,
@@ -176,6 +179,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
   fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
   fallbackRepeatMs: 'VISITWIRE_FALLBACK_REPEAT_MS',
+  fallbackDoubtMs: 'VISITWIRE_FALLBACK_DOUBT_MS',
   recoverHoldMs: 'VISITWIRE_RECOVER_HOLD_MS',
   backoffResetMs: 'VISITWIRE_BACKOFF_RESET_MS',
   uplinkStopScore: 'VISITWIRE_UPLINK_STOP_SCORE',
@@ -222,7 +226,7 @@ const PolicyConfigSchema = z.object({
   stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(),
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
   fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(),
-  fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms,
+  fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms, fallbackDoubtMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
   uplinkProbeMs: ms, uplinkProbeMaxMs: ms, unusedLayerMs: ms, layerStatsMs: ms.min(100), metricsStatsMs: ms.min(100),

@@ -83,6 +83,22 @@ describe('downlink fallback', () => {
     expect(step.state.mode === 'audio-only').toBe(pauses);
   });
 
+  it.each([
+    { name: 'catches up 2 s later, then recovers', usable: (s: number) => (s < 12 ? 2_000_000 : s < 20 ? 60_000 : 2_000_000), resumeS: 20 + sec(C.fallbackResumeMs) },
+    { name: 'never catches up (a burst of loss on a good link)', usable: () => 2_000_000, resumeS: 10 + sec(C.fallbackDoubtMs) + sec(C.fallbackResumeMs) },
+  ])('after a pause the reports forced against an estimate with the margin, the estimate counts for the resume only once it $name', ({ usable, resumeS }) => {
+    let state = initialDownlinkState(0);
+    const resumes: number[] = [];
+    for (let t = 0; t <= 60_000; t += 1000) {
+      const input = { usableBitrate: usable(sec(t)), audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, ...(t === 10_000 ? { reportedCapacity: 100_000 } : {}) };
+      const step = stepDownlink(state, input, t, C);
+      if (step.events.some((e) => e.to === 'recovering')) resumes.push(sec(t));
+      if (t === 10_000) expect(step.state.mode).toBe('audio-only');
+      state = step.state;
+    }
+    expect(resumes[0]).toBe(resumeS);
+  });
+
   it('resumes only above the higher threshold, after it has held for the resume time', () => {
     const justCarries = downlink(() => PAUSE_BELOW + 20_000, 60, 'audio-only');
     expect(justCarries.transitions).toEqual([]);

@@ -34,6 +34,8 @@ export interface DownlinkState {
   pauses: number;
   /** When video last resumed (entered recovering); null before the first resume. */
   resumedAtMs: number | null;
+  /** Since when the estimate is doubted: the viewer's reports paused video while it still had the resume margin. */
+  doubtedSinceMs: number | null;
 }
 
 export interface DownlinkInput {
@@ -60,7 +62,7 @@ export interface ModeChange<M extends string, R extends string> {
 export type DownlinkEvent = ModeChange<DownlinkMode, 'bandwidth'>;
 
 export function initialDownlinkState(nowMs: number, mode: DownlinkMode = 'normal'): DownlinkState {
-  return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0, resumedAtMs: null };
+  return { mode, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, pauses: 0, resumedAtMs: null, doubtedSinceMs: null };
 }
 
 /**
@@ -77,12 +79,15 @@ export function downlinkResumeWaitMs(pauses: number, config: PolicyConfig): numb
   return backoff(config.fallbackResumeMs, pauses, config.fallbackResumeMaxMs);
 }
 
-/** Enters `to`; a pause within `fallbackRepeatMs` after the last resume is a repeat, any other starts the count over. */
-function enterDownlink(state: DownlinkState, to: DownlinkMode, nowMs: number, config: PolicyConfig): { state: DownlinkState; events: DownlinkEvent[] } {
+/**
+ * Enters `to`; a pause within `fallbackRepeatMs` after the last resume is a repeat, any other starts the count over.
+ * `doubted`: the reports paused video against an estimate with the resume margin.
+ */
+function enterDownlink(state: DownlinkState, to: DownlinkMode, nowMs: number, config: PolicyConfig, doubted = false): { state: DownlinkState; events: DownlinkEvent[] } {
   const repeat = state.resumedAtMs !== null && nowMs - state.resumedAtMs <= config.fallbackRepeatMs;
   return {
     state: {
-      ...state, mode: to, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null,
+      ...state, mode: to, sinceMs: nowMs, belowSinceMs: null, aboveSinceMs: null, doubtedSinceMs: doubted ? nowMs : null,
       pauses: to !== 'audio-only' ? state.pauses : repeat ? state.pauses + 1 : 1,
       resumedAtMs: to === 'recovering' ? nowMs : state.resumedAtMs,
     },
@@ -101,14 +106,19 @@ export function stepDownlink(
   // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
   const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
   if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
-  if (judged && input.reportedCapacity !== undefined && input.reportedCapacity < audioBitrate + lowestVideoBitrate) return enterDownlink(state, 'audio-only', nowMs, config);
+  if (judged && input.reportedCapacity !== undefined && input.reportedCapacity < audioBitrate + lowestVideoBitrate) {
+    return enterDownlink(state, 'audio-only', nowMs, config, carriesWithMargin);
+  }
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };
   const carries = usable >= audioBitrate + lowestVideoBitrate;
   const next: DownlinkState = { ...state };
   const enter = (to: DownlinkMode) => enterDownlink(next, to, nowMs, config);
 
   if (state.mode === 'audio-only') {
-    next.aboveSinceMs = sustainedSince(state.aboveSinceMs, carriesWithMargin, nowMs);
+    // A doubted estimate counts for the resume once it has caught up with the reports (fallen below the margin), or after fallbackDoubtMs.
+    const caughtUp = !carriesWithMargin || heldFor(state.doubtedSinceMs, nowMs, config.fallbackDoubtMs);
+    if (caughtUp) next.doubtedSinceMs = null;
+    next.aboveSinceMs = sustainedSince(state.aboveSinceMs, carriesWithMargin && next.doubtedSinceMs === null, nowMs);
     if (heldFor(next.aboveSinceMs, nowMs, downlinkResumeWaitMs(state.pauses, config))) return enter('recovering');
     return { state: next, events: [] };
   }
