@@ -117,7 +117,8 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     await keepsGrowing('decoded frames after the resume', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     const steps = (await signals(page, since)).filter((s) => s.type === 'layersChanged' || s.type === 'videoPaused');
     // Up one layer at a time; never paused again.
-    expect(steps.filter((s) => s.type === 'videoPaused')).toHaveLength(0);
+    const fallbacks = visit.server.output().split('\n').filter((l) => l.includes('downlink video fallback')).slice(-4).join('\n');
+    expect(steps.filter((s) => s.type === 'videoPaused'), `the server's last fallback decisions:\n${fallbacks}`).toHaveLength(0);
     const layers = steps.map((s) => s.spatialLayer!);
     expect(layers).toEqual([...layers].sort((a, b) => a - b));
   });
