@@ -18,7 +18,7 @@
  * Needs root (network namespaces). Figures only, no pass or fail.
  */
 import { rtpStats } from '../test/helpers/browser.ts';
-import { inboundVideo, signals, startImpairedVisit, type Signal } from '../test/helpers/impaired-visit.ts';
+import { inboundVideo, signals, startImpairedVisit, stepOrder, type Signal } from '../test/helpers/impaired-visit.ts';
 import { formatStages, median, parseAdaptationLog, pauseStages, resumeStages, stagesTable, stepDownStages, type Stages } from './adapt-stages.ts';
 
 const STEADY_S = Number(process.env.ADAPT_STEADY_S ?? 60);
@@ -31,13 +31,13 @@ interface RunFigures {
   stages: { down: Stages; pause: Stages; resume: Stages };
 }
 
-/** Step ups undone by a step down within 10 s, from the top layer (2) the limit started at. */
+/** Step ups (by spatial, then temporal layer) undone by a step down within 10 s, from the top step (720p@30) the limit started at. */
 function failedStepUps(s: Signal[]): number {
-  const changes = [{ spatialLayer: 2, at: 0 }, ...s.filter((x) => x.type === 'layersChanged').map((x) => ({ spatialLayer: x.spatialLayer ?? 0, at: x.at }))];
+  const changes = [{ order: stepOrder({ spatialLayer: 2, temporalLayer: 2 }), at: 0 }, ...s.filter((x) => x.type === 'layersChanged').map((x) => ({ order: stepOrder(x), at: x.at }))];
   let failed = 0;
   for (let i = 1; i + 1 < changes.length; i++) {
     const [prev, up, down] = [changes[i - 1]!, changes[i]!, changes[i + 1]!];
-    if (up.spatialLayer > prev.spatialLayer && down.spatialLayer < up.spatialLayer && down.at - up.at < 10_000) failed++;
+    if (up.order > prev.order && down.order < up.order && down.at - up.at < 10_000) failed++;
   }
   return failed;
 }
@@ -99,7 +99,7 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
     for (const r of log.rounds.filter((x) => x.at >= t600 - 1000)) {
       if (Math.floor(r.at / 1000) === lastRoundS && !process.env.ADAPT_TRACE_ALL) continue;
       lastRoundS = Math.floor(r.at / 1000);
-      process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} nacks ${r.nackRatio?.toFixed(2) ?? '-'} layer ${r.layer}${r.paused ? ' paused' : ''}\n`);
+      process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} nacks ${r.nackRatio?.toFixed(2) ?? '-'} layer ${r.layer}.${r.temporalLayer ?? '-'}${r.paused ? ' paused' : ''}\n`);
     }
     for (const d of log.decisions.filter((x) => x.at >= t600 - 1000)) process.stdout.write(`${label}   ${since(d.at)} ${d.type}\n`);
   }

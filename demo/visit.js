@@ -289,7 +289,7 @@ function wire(v) {
   v.on('layersChanged', (e) => {
     state.signals.push({ type: 'layersChanged', at: Date.now(), ...e });
     const p = state.participants[e.participantId];
-    if (p) p.layer = e.spatialLayer;
+    if (p) [p.layer, p.temporalLayer] = [e.spatialLayer, e.temporalLayer];
   });
   v.on('admission', ({ admission }) => {
     state.admission = admission;

@@ -4,7 +4,7 @@ import type { MediaEvents, NetworkQuality } from '../common/media.ts';
 import type { Role } from '../common/roles.ts';
 import type { PolicyConfig } from './policy/config.ts';
 import { initialUplinkState, stepUplink, uplinkSteady, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
-import { chooseLayers, layersSteady, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
+import { chooseLayers, layersSteady, stepKey, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, unusedLayersSteady, type UnusedLayersState } from './policy/unused-layers.ts';
 import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
@@ -33,6 +33,18 @@ export interface SenderStats {
 
 type Producer = types.Producer<ProducerMeta>;
 type Consumer = types.Consumer<ConsumerMeta>;
+
+/**
+ * Cumulative bps of each temporal layer of one encoding. mediasoup sums a
+ * layer's bitrate with those below it (T0+T1 for "0.1") and reports 0 for a
+ * layer it does not receive; an encoding without temporal layers has no
+ * `bitrateByLayer`: its one layer is the whole bitrate.
+ */
+function temporalBitrates(stats: { bitrate: number; bitrateByLayer?: Record<string, number> }): number[] {
+  const byLayer = Object.entries(stats.bitrateByLayer ?? {}).filter(([layer]) => layer.startsWith('0.'))
+    .sort(([a], [b]) => Number(a.slice(2)) - Number(b.slice(2))).map(([, bps]) => bps);
+  return byLayer.length > 0 ? byLayer : [stats.bitrate];
+}
 
 /** A round follows an event (estimate, score) this soon; a burst of events makes one round. */
 const EVENT_ROUND_DELAY_MS = 50;
@@ -70,6 +82,8 @@ export class VisitAdaptation {
   private readonly senderStats = new Map<string, SenderStats>();
   private readonly quality = new Map<string, NetworkQuality>();
   private readonly layerBitrates = new Map<string, number[]>();
+  /** Per video producer, per encoding: cumulative bps of each temporal layer (stats `bitrateByLayer` "0.0", "0.1", ...). */
+  private readonly temporalBitrates = new Map<string, number[][]>();
   private readonly timer: NodeJS.Timeout;
   private readonly metrics = new VisitMediaMetrics();
   /** When each video producer's layer bitrates were read; a score change marks them stale. */
@@ -281,7 +295,7 @@ export class VisitAdaptation {
 
   /** State kept for producers and consumers that have closed since the last round. */
   private forgetClosed(liveProducers: Set<string>, liveConsumers: Set<string>): void {
-    for (const map of [this.uplinks, this.layerUse, this.layerBitrates, this.layersReadAt]) {
+    for (const map of [this.uplinks, this.layerUse, this.layerBitrates, this.temporalBitrates, this.layersReadAt]) {
       for (const id of map.keys()) if (!liveProducers.has(id)) map.delete(id);
     }
     for (const id of this.layersStale) if (!liveProducers.has(id)) this.layersStale.delete(id);
@@ -302,10 +316,10 @@ export class VisitAdaptation {
     const stats = await producer.getStats().catch(() => []);
     this.metrics.producerStats(producer, stats);
     const encodings = producer.rtpParameters.encodings ?? [];
-    this.layerBitrates.set(producer.id, encodings.map((e) => {
-      const s = stats.find((x) => (e.rid !== undefined && x.rid === e.rid) || (e.ssrc !== undefined && x.ssrc === e.ssrc)) ?? (encodings.length === 1 ? stats[0] : undefined);
-      return s?.bitrate ?? 0;
-    }));
+    const byEncoding = encodings.map((e) => stats.find((x) => (e.rid !== undefined && x.rid === e.rid) || (e.ssrc !== undefined && x.ssrc === e.ssrc)) ?? (encodings.length === 1 ? stats[0] : undefined));
+    this.layerBitrates.set(producer.id, byEncoding.map((s) => s?.bitrate ?? 0));
+    this.temporalBitrates.set(producer.id, byEncoding.map((s) => (s ? temporalBitrates(s) : [])));
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({ producerId: producer.id, layers: this.temporalBitrates.get(producer.id) }, 'producer temporal layer bitrates');
   }
 
   /** The fraction lost in the viewer's latest receiver report (RTCP fraction lost, /256) for this consumer, and what the viewer was sent in all. */
@@ -366,7 +380,7 @@ export class VisitAdaptation {
     this.subscribers.set(viewerId, result.state);
     if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
-      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer })) }, 'downlink round');
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer, temporalLayer: result.state.consumers[c.id]?.temporalLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
@@ -389,6 +403,7 @@ export class VisitAdaptation {
       consumerId: c.id,
       kind: c.kind,
       producerLayerBitrates: this.layerBitrates.get(c.producerId) ?? [],
+      producerTemporalBitrates: this.temporalBitrates.get(c.producerId),
       viewport: this.viewports.get(c.id),
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
@@ -427,7 +442,7 @@ export class VisitAdaptation {
     if (!consumer) return;
     const participantId = consumer.appData.producerParticipantId;
     if (e.type === 'layersChanged') {
-      if (e.spatialLayer !== e.previousSpatialLayer) mediaMetrics.layerSwitch(e.spatialLayer > e.previousSpatialLayer ? 'up' : 'down');
+      mediaMetrics.layerSwitch(stepKey(e.spatialLayer, e.temporalLayer, this.config) > stepKey(e.previousSpatialLayer, e.previousTemporalLayer, this.config) ? 'up' : 'down');
       this.hooks.notify(viewerId, 'layersChanged', { participantId, consumerId: consumer.id, spatialLayer: e.spatialLayer, temporalLayer: e.temporalLayer, reason: e.reason });
       return;
     }

@@ -51,7 +51,7 @@ describe('a Firefox publisher on limited networks', () => {
     const liftedAt = Date.now();
     host.limitDownlink();
     await until('the top layer again', async () => (await width(page)) >= 1280, 90_000);
-    console.log(`provider: lower Firefox layer ${loweredAfter} ms after the limit (layersChanged: ${down.map((s) => s.spatialLayer).join(' -> ') || 'none yet'}), top layer ${Date.now() - liftedAt} ms after lifting it`);
+    console.log(`provider: lower Firefox layer ${loweredAfter} ms after the limit (layersChanged: ${down.map((s) => `${s.spatialLayer}.${s.temporalLayer}`).join(' -> ') || 'none yet'}), top layer ${Date.now() - liftedAt} ms after lifting it`);
   }, 180_000);
 
   it('a limited Firefox uplink stops its video, audio goes on, the provider is told why, and video comes back after', async () => {

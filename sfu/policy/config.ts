@@ -14,10 +14,20 @@ export interface LayerSpec {
   bitrate: number;
 }
 
+/**
+ * Share of a spatial layer's bitrate that its temporal layers carry, cumulative
+ * (T0, T0+T1, ...), by temporal layer count: libwebrtc's split for VP8
+ * (kLayerRateAllocation). Stands in while a temporal layer's bitrate is not
+ * measured. A real Chromium L1T3 publisher measured about 0.3 / 0.55 / 1.0.
+ */
+export const TEMPORAL_SHARES: Readonly<Record<number, readonly number[]>> = Object.freeze({
+  1: [1], 2: [0.6, 1], 3: [0.4, 0.6, 1], 4: [0.25, 0.4, 0.6, 1],
+});
+
 export interface PolicyConfig {
   /** Simulcast ladder, lowest first: 320x180@150 kbps, 640x360@500 kbps, 1280x720@1.5 Mbps. */
   layers: LayerSpec[];
-  /** Temporal layers per spatial layer (L1T3: 3). The policy always asks for the top one. */
+  /** Temporal layers per spatial layer (L1T3: 3): the lower ones are steps between spatial layers (layers.ts); 1 = spatial steps only. */
   temporalLayers: number;
   /** Bitrate (bps) reserved for each audio consumer before any video: Opus plus RTP/SRTP overhead. */
   audioBitrate: number;
@@ -27,7 +37,7 @@ export interface PolicyConfig {
   stepDownAfterMs: number;
   /** ...and at once when it needs more than this times the budget (a deep drop needs no confirming). */
   stepDownNowFactor: number;
-  /** A video above the lowest layer steps down one layer at once when its consumer score (0-10, from the viewer's receiver reports) falls to this; again only after stepDownAfterMs. */
+  /** A video above the lowest step steps down one spatial layer (to its lowest step) at once when its consumer score (0-10, from the viewer's receiver reports) falls to this; again only after recoverHoldMs. */
   stepDownScore: number;
   /** ...or when the viewer's latest receiver report for it shows at least this fraction (0-1) lost: straight to the best layer that got through. */
   stepDownLoss: number;
@@ -51,7 +61,7 @@ export interface PolicyConfig {
   fallbackPauseScore: number;
   /** ...or loses at least this fraction (0-1) in the viewer's latest receiver report; either only while the estimate lacks the resume margin. */
   fallbackPauseLoss: number;
-  /** Video resumes only when the estimate carries audio plus the lowest layer times this factor. */
+  /** Video resumes only when the estimate carries audio plus the lowest spatial layer at full frame rate times this factor. */
   fallbackResumeFactor: number;
   /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
   fallbackResumeMs: number;
@@ -61,7 +71,7 @@ export interface PolicyConfig {
   fallbackRepeatMs: number;
   /** After the viewer's reports paused video while the estimate still had the resume margin, the estimate counts for the resume only once it has fallen below that margin, or after this long (ms). */
   fallbackDoubtMs: number;
-  /** After a resume, video stays on the lowest layer for this long (ms) before stepping up. */
+  /** After a resume, video stays on the lowest spatial layer for this long (ms) before stepping up. */
   recoverHoldMs: number;
   /** Step-up and uplink-stop backoffs are forgotten after this long without a pause or step down (ms). */
   backoffResetMs: number;

@@ -109,6 +109,17 @@ describe('downlink fallback', () => {
     ]);
   });
 
+  it.each([
+    { usable: AUDIO + 60_000 * C.fallbackResumeFactor, resumes: false },
+    { usable: RESUME_AT, resumes: true },
+  ])('with a lower lowest step (180p@7.5) the resume margin is judged by resumeVideoBitrate (180p@30): $usable bps resumes: $resumes', ({ usable, resumes }) => {
+    let state = initialDownlinkState(0, 'audio-only');
+    for (let t = 0; t <= 10_000; t += 1000) {
+      state = stepDownlink(state, { usableBitrate: usable, audioBitrate: AUDIO, lowestVideoBitrate: 60_000, resumeVideoBitrate: LOWEST }, t, C).state;
+    }
+    expect(state.mode !== 'audio-only').toBe(resumes);
+  });
+
   it('falls back from recovering when the estimate drops again, and then waits twice as long to resume', () => {
     const [wait, hold] = [sec(C.fallbackResumeMs), sec(C.recoverHoldMs)];
     const resumed = 10 + wait;

@@ -45,6 +45,8 @@ export interface DownlinkInput {
   audioBitrate: number;
   /** Bitrate (bps) of the lowest video layer to carry. */
   lowestVideoBitrate: number;
+  /** Bitrate (bps) the resume margin is judged against (the lowest spatial layer at full frame rate); default lowestVideoBitrate. */
+  resumeVideoBitrate?: number;
   /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score, loss): pause now, unless the
    * estimate carries the lowest layer with the resume margin (then the reports still show the loss of a layer just left). */
   lowestLayerLost?: boolean;
@@ -102,7 +104,7 @@ export function stepDownlink(
   config: PolicyConfig,
 ): { state: DownlinkState; events: DownlinkEvent[] } {
   const { usableBitrate: usable, audioBitrate, lowestVideoBitrate } = input;
-  const carriesWithMargin = usable !== undefined && usable >= audioBitrate + lowestVideoBitrate * config.fallbackResumeFactor;
+  const carriesWithMargin = usable !== undefined && usable >= audioBitrate + (input.resumeVideoBitrate ?? lowestVideoBitrate) * config.fallbackResumeFactor;
   // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
   const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
   if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from './config.ts';
-import { chooseLayers, type ConsumerInput, type LayerEvent, type SubscriberState, viewportLayerCap } from './layers.ts';
+import { DEFAULT_POLICY, type PolicyConfig } from './config.ts';
+import { chooseLayers, stepKey, type ConsumerInput, type LayerEvent, type SubscriberState, viewportLayerCap } from './layers.ts';
 
 /** What the SFU measures from a healthy three-layer publisher (bps per spatial layer). */
 const SENT = [150_000, 480_000, 1_400_000];
 const PLENTY = 5_000_000;
+/** VISITWIRE_TEMPORAL_LAYERS=1: spatial steps only, as before temporal steps. */
+const SPATIAL_ONLY: PolicyConfig = { ...DEFAULT_POLICY, temporalLayers: 1 };
 
 const audio = (consumerId = 'a1', extra: Partial<ConsumerInput> = {}): ConsumerInput => ({
   consumerId, kind: 'audio', producerLayerBitrates: [], priority: 'normal', producerPaused: false, consumerPausedByApp: false, ...extra,
@@ -22,13 +24,14 @@ function simulate(o: {
   estimate: (t: number) => number | undefined;
   consumers: ConsumerInput[] | ((t: number) => ConsumerInput[]);
   state?: SubscriberState;
+  config?: PolicyConfig;
 }) {
   let state = o.state;
   const ticks: Timed<ReturnType<typeof chooseLayers>>[] = [];
   const events: Timed<LayerEvent>[] = [];
   for (let t = o.fromMs ?? 0; t <= o.toMs; t += 1000) {
     const consumers = typeof o.consumers === 'function' ? o.consumers(t) : o.consumers;
-    const result = chooseLayers({ nowMs: t, availableBitrate: o.estimate(t), consumers, state });
+    const result = chooseLayers({ nowMs: t, availableBitrate: o.estimate(t), consumers, state }, o.config ?? DEFAULT_POLICY);
     state = result.state;
     ticks.push({ ...result, t });
     events.push(...result.events.map((e) => ({ ...e, t })));
@@ -38,6 +41,15 @@ function simulate(o: {
 }
 
 const switches = (events: LayerEvent[], id = 'v1') => events.filter((e) => e.consumerId === id).length;
+/** Switches the viewer sees: a step down that a pause follows within fallbackPauseMs (7.5 fps while the pause is confirmed) is part of that pause. */
+const seenSwitches = (events: Timed<LayerEvent>[], id = 'v1') => {
+  const mine = events.filter((e) => e.consumerId === id);
+  const partOfPause = (e: Timed<LayerEvent>, i: number) => e.type === 'layersChanged' && mine[i + 1]?.type === 'videoPaused' && mine[i + 1]!.t - e.t <= DEFAULT_POLICY.fallbackPauseMs;
+  return mine.filter((e, i) => !partOfPause(e, i)).length;
+};
+/** `spatial.temporal` of a layersChanged event, or of a decision. */
+const step = (e: { spatialLayer: number; temporalLayer: number }) => `${e.spatialLayer}.${e.temporalLayer}`;
+const layerSteps = (events: Timed<LayerEvent>[]) => events.flatMap((e) => (e.type === 'layersChanged' ? [[e.t, step(e)] as const] : []));
 
 describe('chooseLayers: one viewer, one video', () => {
   it('gives the top layer when bandwidth is plentiful, and audio its reserve', () => {
@@ -49,22 +61,29 @@ describe('chooseLayers: one viewer, one video', () => {
     expect(run.events).toEqual([]);
   });
 
-  it('climbs one layer at a time to the top as the estimate ramps up from mediasoup\'s initial 600 kbps', () => {
-    const run = simulate({ toMs: 30_000, estimate: (t) => Math.min(600_000 * 1.15 ** (t / 1000), PLENTY), consumers: [audio(), video()] });
-    expect(run.at(0, 'v1').spatialLayer).toBe(1);
-    const ups = run.events.filter((e) => e.type === 'layersChanged');
-    expect(ups.map((e) => e.type === 'layersChanged' && [e.previousSpatialLayer, e.spatialLayer])).toEqual([[1, 2]]);
-    expect(ups[0]!.t).toBeLessThanOrEqual(15_000);
+  it.each([
+    { config: DEFAULT_POLICY, start: '1.2', ups: ['2.1', '2.2'] },
+    { config: SPATIAL_ONLY, start: '1.0', ups: ['2.0'] },
+  ])('climbs one step at a time to the top as the estimate ramps up from mediasoup\'s initial 600 kbps (temporal layers: $config.temporalLayers)', ({ config, start, ups }) => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => Math.min(600_000 * 1.15 ** (t / 1000), PLENTY), consumers: [audio(), video()], config });
+    expect(step(run.at(0, 'v1'))).toBe(start);
+    const steps = layerSteps(run.events);
+    expect(steps.map(([, s]) => s)).toEqual(ups);
+    expect(steps[steps.length - 1]![0]).toBeLessThanOrEqual(15_000);
   });
 
   it.each([
-    { limit: 600_000, expected: 1 },
-    { limit: 450_000, expected: 0 },
-    { limit: 300_000, expected: 0 },
-  ])('steps down within 1-2 s when the downlink drops to $limit bps, and keeps video on', ({ limit, expected }) => {
-    const run = simulate({ toMs: 70_000, estimate: (t) => (t < 10_000 ? PLENTY : limit), consumers: [audio(), video()] });
+    { limit: 600_000, expected: '1.2' },
+    { limit: 450_000, expected: '1.1' },
+    { limit: 300_000, expected: '0.2' },
+    { limit: 600_000, expected: '1.0', config: SPATIAL_ONLY },
+    { limit: 450_000, expected: '0.0', config: SPATIAL_ONLY },
+    { limit: 300_000, expected: '0.0', config: SPATIAL_ONLY },
+  ])('steps down within 1-2 s when the downlink drops to $limit bps, to $expected, and keeps video on', ({ limit, expected, config }) => {
+    const run = simulate({ toMs: 70_000, estimate: (t) => (t < 10_000 ? PLENTY : limit), consumers: [audio(), video()], config });
     const down = run.events.find((e) => e.type === 'layersChanged')!;
-    expect(down).toMatchObject({ type: 'layersChanged', reason: 'bandwidth', previousSpatialLayer: 2, spatialLayer: expected });
+    expect(down).toMatchObject({ type: 'layersChanged', reason: 'bandwidth', previousSpatialLayer: 2 });
+    expect(down.type === 'layersChanged' && step(down)).toBe(expected);
     expect(down.t - 10_000).toBeLessThanOrEqual(2_000);
     expect(run.ticks.every((x) => !x.perConsumer.find((d) => d.consumerId === 'v1')!.paused)).toBe(true);
     expect(switches(run.events.filter((e) => e.t > 12_000))).toBe(0);
@@ -82,19 +101,24 @@ describe('chooseLayers: one viewer, one video', () => {
     expect(run.events.filter((e) => e.type === 'videoPaused' || e.type === 'videoResumed')).toHaveLength(1);
   });
 
-  it.each([
+  const lifts = [
     { name: 'jumps back', lifted: () => PLENTY },
     { name: 'ramps back 30 %/s', lifted: (t: number) => Math.min(80_000 * 1.3 ** ((t - 30_000) / 1000), PLENTY) },
-  ])('brings video back within 15 s after the limit is lifted and the estimate $name: lowest layer first, then one step at a time', ({ lifted }) => {
-    const run = simulate({ toMs: 60_000, estimate: (t) => (t < 10_000 ? PLENTY : t < 30_000 ? 80_000 : lifted(t)), consumers: [audio(), video()] });
+  ];
+  it.each([
+    ...lifts.map((l) => ({ ...l, config: DEFAULT_POLICY, resumedAt: '0.2', ups: ['1.1', '1.2', '2.1', '2.2'] })),
+    ...lifts.map((l) => ({ ...l, config: SPATIAL_ONLY, resumedAt: '0.0', ups: ['1.0', '2.0'] })),
+  ])('brings video back within 15 s after the limit is lifted and the estimate $name: lowest layer first ($resumedAt), then one step at a time', ({ lifted, config, resumedAt, ups }) => {
+    const run = simulate({ toMs: 80_000, estimate: (t) => (t < 10_000 ? PLENTY : t < 30_000 ? 80_000 : lifted(t)), consumers: [audio(), video()], config });
     const after = run.events.filter((e) => e.t >= 30_000);
     const resumed = after[0]!;
     expect(resumed).toMatchObject({ type: 'videoResumed', spatialLayer: 0, reason: 'bandwidth' });
+    expect(resumed.type === 'videoResumed' && step(resumed)).toBe(resumedAt);
     expect(resumed.t - 30_000).toBeLessThanOrEqual(15_000);
-    const steps = after.slice(1);
-    expect(steps.map((e) => e.type === 'layersChanged' && [e.previousSpatialLayer, e.spatialLayer])).toEqual([[0, 1], [1, 2]]);
-    expect(steps[1]!.t - steps[0]!.t).toBeGreaterThanOrEqual(DEFAULT_POLICY.stepUpIntervalMs);
-    expect(run.last('v1')).toMatchObject({ spatialLayer: 2, paused: false });
+    const steps = layerSteps(after);
+    expect(steps.map(([, s]) => s)).toEqual(ups);
+    for (let i = 1; i < steps.length; i++) expect(steps[i]![0] - steps[i - 1]![0]).toBeGreaterThanOrEqual(config.stepUpIntervalMs);
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 2, temporalLayer: config.temporalLayers - 1, paused: false });
   });
 
   it('treats an unknown estimate as no reason to change: lowest layer to start, nothing paused', () => {
@@ -106,60 +130,71 @@ describe('chooseLayers: one viewer, one video', () => {
 
 describe('chooseLayers: fast signals and headroom', () => {
   it.each([
-    { estimate: 600_000, downAt: 10_000, to: 1 },
-    { estimate: 300_000, downAt: 10_000, to: 0 },
-    { estimate: 1_400_000, downAt: 11_000, to: 1 },
-  ])('a drop to $estimate bps steps down at $downAt ms (deeper than stepDownNowFactor: on the first reading)', ({ estimate, downAt, to }) => {
+    { estimate: 600_000, downAt: 10_000, to: '1.2' },
+    { estimate: 300_000, downAt: 10_000, to: '0.2' },
+    { estimate: 1_400_000, downAt: 11_000, to: '2.1' },
+  ])('a drop to $estimate bps steps down at $downAt ms to $to (deeper than stepDownNowFactor: on the first reading)', ({ estimate, downAt, to }) => {
     const run = simulate({ toMs: 20_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate), consumers: [audio(), video()] });
-    const down = run.events.find((e) => e.type === 'layersChanged')!;
-    expect(down).toMatchObject({ t: downAt, spatialLayer: to, previousSpatialLayer: 2, reason: 'bandwidth' });
+    expect(layerSteps(run.events)[0]).toEqual([downAt, to]);
   });
 
   it.each([
-    { score: 4, steps: [[10_000, 1], [14_000, 0]] },
-    { score: 5, steps: [[10_000, 1], [14_000, 0]] },
+    { score: 4, steps: [[10_000, '1.1'], [14_000, '0.0']] },
+    { score: 5, steps: [[10_000, '1.1'], [14_000, '0.0']] },
     { score: 6, steps: [] },
-  ])('a consumer score falling to $score with a good estimate steps down one layer at a time, recoverHoldMs apart: $steps', ({ score, steps }) => {
+  ])('a consumer score falling to $score with a good estimate steps down one spatial layer at a time, to its lowest step, recoverHoldMs apart: $steps', ({ score, steps }) => {
     const run = simulate({ toMs: 16_000, estimate: () => PLENTY, consumers: (t) => [video('v1', { score: t < 10_000 ? 10 : score })] });
-    expect(run.events.map((e) => e.type === 'layersChanged' && [e.t, e.spatialLayer])).toEqual(steps);
+    expect(layerSteps(run.events)).toEqual(steps);
   });
 
+  // On 180p@30 a low score or loss first steps down to 7.5 fps; the pause follows fallbackPauseMs later (spatial only: at once).
+  // The resume margin is audio + 1.5 x 180p@30 (265 kbps) either way.
   it.each([
-    { score: 3, loss: undefined, from: 0, estimate: 250_000, pausedAt: 10_000 },
-    { score: 4, loss: undefined, from: 0, estimate: 250_000, pausedAt: null },
-    { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 12_000 },
-    { score: 10, loss: 0.3, from: 0, estimate: 250_000, pausedAt: 10_000 },
-    { score: 10, loss: 0.2, from: 0, estimate: 250_000, pausedAt: null },
+    { score: 3, loss: undefined, from: 0, estimate: 140_000, pausedAt: 12_000 },
+    { score: 3, loss: undefined, from: 0, estimate: 250_000, pausedAt: 12_000 },
+    { score: 3, loss: undefined, from: 0, estimate: 250_000, pausedAt: 10_000, config: SPATIAL_ONLY },
+    { score: 4, loss: undefined, from: 0, estimate: 140_000, pausedAt: null },
+    { score: 3, loss: undefined, from: 1, estimate: 140_000, pausedAt: 12_000 },
+    { score: 3, loss: undefined, from: 1, estimate: 250_000, pausedAt: 12_000, config: SPATIAL_ONLY },
+    { score: 10, loss: 0.3, from: 0, estimate: 140_000, pausedAt: 12_000 },
+    { score: 10, loss: 0.3, from: 0, estimate: 250_000, pausedAt: 10_000, config: SPATIAL_ONLY },
+    { score: 10, loss: 0.2, from: 0, estimate: 140_000, pausedAt: null },
     { score: 3, loss: undefined, from: 0, estimate: 600_000, pausedAt: null },
     { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: 10_000 },
-  ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest layer, fallbackPauseMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt }) => {
+    { score: 3, loss: 0.5, from: 0, estimate: 600_000, pausedAt: 10_000, config: SPATIAL_ONLY },
+  ])('score $score, loss $loss on spatial layer $from at $estimate bps: video paused at $pausedAt (on the lowest step, fallbackPauseMs after a step down, without the resume margin)', ({ score, loss, from, estimate, pausedAt, config }) => {
     const layers = SENT.slice(0, from + 1);
     const run = simulate({
-      toMs: 14_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate),
+      toMs: 14_000, estimate: (t) => (t < 10_000 ? PLENTY : estimate), config,
       consumers: (t) => [audio(), video('v1', { producerLayerBitrates: layers, score: t < 10_000 ? 10 : score, ...(t < 10_000 ? {} : { lossFraction: loss }) })],
     });
     expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
   });
 
   it.each([
-    { loss: 0.57, to: 1 },
-    { loss: 0.8, to: 0 },
+    { loss: 0.4, to: '2.1' },
+    { loss: 0.57, to: '1.2' },
+    { loss: 0.8, to: '0.2' },
     { loss: 0.05, to: null },
-  ])('a receiver report with $loss lost steps down at once, to the best layer that got through: $to', ({ loss, to }) => {
+  ])('a receiver report with $loss lost steps down at once, to the best step that got through: $to', ({ loss, to }) => {
     const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t < 10_000 ? {} : { lossFraction: loss })] });
-    const down = run.events.find((e) => e.type === 'layersChanged') ?? null;
-    expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
+    expect(layerSteps(run.events)[0] ?? null).toEqual(to === null ? null : [10_000, to]);
   });
 
+  // The lowest step is 180p@7.5 (60 kbps nominal): with temporal steps 10 % of 720p (144 kbps) still carries audio and it.
   it.each([
-    { from: 2, loss: 0.8, pausedAt: null, layerAt10: 0 },
-    { from: 2, loss: 0.9, pausedAt: 10_000, layerAt10: 0 },
-    { from: 1, loss: 0.6, pausedAt: null, layerAt10: 0 },
-    { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0 },
-    { from: 0, loss: 0.25, pausedAt: null, layerAt10: 0 },
-  ])('a receiver report with $loss lost on spatial layer $from pauses video at once when what got through cannot carry audio and the lowest layer: $pausedAt', ({ from, loss, pausedAt, layerAt10 }) => {
+    { from: 2, loss: 0.8, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 2, loss: 0.9, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 2, loss: 0.95, pausedAt: 10_000, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 1, loss: 0.6, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 0, loss: 0.25, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 2, loss: 0.8, pausedAt: null, layerAt10: 0, config: SPATIAL_ONLY },
+    { from: 2, loss: 0.9, pausedAt: 10_000, layerAt10: 0, config: SPATIAL_ONLY },
+    { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0, config: SPATIAL_ONLY },
+  ])('a receiver report with $loss lost on spatial layer $from pauses video at once when what got through cannot carry audio and the lowest step: $pausedAt (temporal layers: $config.temporalLayers)', ({ from, loss, pausedAt, layerAt10, config }) => {
     // The estimate still shows plenty (it decays slowly behind a full queue); one report at 10 s, none after it.
-    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: [{ width: 320, height: 180 }, { width: 640, height: 360 }, undefined][from], ...(t === 10_000 ? { lossFraction: loss } : {}) })] });
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, config, consumers: (t) => [audio(), video('v1', { viewport: [{ width: 320, height: 180 }, { width: 640, height: 360 }, undefined][from], ...(t === 10_000 ? { lossFraction: loss } : {}) })] });
     expect(run.at(9_000, 'v1').spatialLayer).toBe(from);
     expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
     expect(run.at(10_000, 'v1').spatialLayer).toBe(layerAt10);
@@ -187,11 +222,15 @@ describe('chooseLayers: fast signals and headroom', () => {
   });
 
   it.each([
-    { sent: undefined, pausedAt: 12_000 },
-    { sent: 900_000, pausedAt: null },
-  ])('a report of 68 % lost on 360p counts the survivors of all that was sent ($sent bps with retransmissions): paused at $pausedAt', ({ sent, pausedAt }) => {
-    // 360p (480 kbps) + audio alone: 166 kbps got through, below audio + 180p; with retransmissions 900 kbps were sent: 288 kbps got through.
-    const run = simulate({ toMs: 13_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: { width: 640, height: 360 }, ...(t === 12_000 ? { lossFraction: 0.68, lossSentBitrate: sent } : {}) })] });
+    { loss: 0.68, sent: undefined, pausedAt: 12_000, config: SPATIAL_ONLY },
+    { loss: 0.68, sent: 900_000, pausedAt: null, config: SPATIAL_ONLY },
+    { loss: 0.68, sent: undefined, pausedAt: null, config: DEFAULT_POLICY },
+    { loss: 0.85, sent: undefined, pausedAt: 12_000, config: DEFAULT_POLICY },
+    { loss: 0.85, sent: 900_000, pausedAt: null, config: DEFAULT_POLICY },
+  ])('a report of $loss lost on 360p counts the survivors of all that was sent ($sent bps with retransmissions): paused at $pausedAt (temporal layers: $config.temporalLayers)', ({ loss, sent, pausedAt, config }) => {
+    // 360p (480 kbps) + audio alone at 68 % lost: 166 kbps got through, below audio + 180p@30 (spatial steps only) but not below
+    // audio + 180p@7.5 (100 kbps); with retransmissions 900 kbps were sent: 288 kbps got through.
+    const run = simulate({ toMs: 13_000, estimate: () => PLENTY, config, consumers: (t) => [audio(), video('v1', { viewport: { width: 640, height: 360 }, ...(t === 12_000 ? { lossFraction: loss, lossSentBitrate: sent } : {}) })] });
     expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
   });
 
@@ -207,18 +246,18 @@ describe('chooseLayers: fast signals and headroom', () => {
   it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
     // 800 kbps fits 480 kbps with headroom; one receiver report shows 60 % lost (what got through still carries 150 kbps), the next ones none.
     const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.6 } : {})] });
-    expect(run.at(9_000, 'v1').spatialLayer).toBe(1);
-    const after = run.events.filter((e) => e.type === 'layersChanged' && e.t >= 10_000).map((e) => [e.t, e.type === 'layersChanged' && e.spatialLayer]);
-    expect(after[0]).toEqual([10_000, 0]);
+    expect(step(run.at(9_000, 'v1'))).toBe('1.2');
+    const after = layerSteps(run.events.filter((e) => e.t >= 10_000));
+    expect(after[0]).toEqual([10_000, '0.2']);
     expect(after[1]?.[0]).toBeGreaterThanOrEqual(10_000 + DEFAULT_POLICY.stepUpAfterMs);
   });
 
   it.each([
     { estimate: 620_000, stepsUp: false },
     { estimate: 700_000, stepsUp: true },
-  ])('at a constant $estimate bps the 480-kbps layer is tried only with stepUpHeadroom to spare: $stepsUp', ({ estimate, stepsUp }) => {
+  ])('at a constant $estimate bps the 480-kbps step (360p@30) is tried only with stepUpHeadroom to spare: $stepsUp', ({ estimate, stepsUp }) => {
     const run = simulate({ toMs: 60_000, estimate: (t) => (t < 5_000 ? 300_000 : estimate), consumers: [audio(), video()] });
-    expect(run.events.some((e) => e.type === 'layersChanged' && e.spatialLayer === 1)).toBe(stepsUp);
+    expect(layerSteps(run.events).some(([, s]) => s === '1.2')).toBe(stepsUp);
   });
 });
 
@@ -237,8 +276,8 @@ describe('chooseLayers: no flapping', () => {
       const estimate = (t: number) => (Math.floor(t / 1000 / (period / 2)) % 2 === 0 ? high : low);
       const run = simulate({ toMs: 60_000, estimate, consumers: [audio(), video()] });
       // A switch every swing would be 60 / (period / 2); the policy allows a handful at most.
-      expect(switches(run.events)).toBeLessThanOrEqual(6);
-      const perSwing = switches(run.events) / (60 / (period / 2));
+      expect(seenSwitches(run.events)).toBeLessThanOrEqual(6);
+      const perSwing = seenSwitches(run.events) / (60 / (period / 2));
       if (period <= 10) expect(perSwing).toBeLessThanOrEqual(0.5);
     },
   );
@@ -272,7 +311,7 @@ describe('chooseLayers: viewport', () => {
     const run = simulate({ toMs: 30_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport: t < 20_000 ? small : large })] });
     expect(run.at(19_000, 'v1')).toMatchObject({ spatialLayer: 0, reason: 'viewport' });
     expect(run.at(20_000, 'v1').spatialLayer).toBe(2);
-    expect(run.events).toEqual([{ type: 'layersChanged', consumerId: 'v1', spatialLayer: 2, temporalLayer: 2, previousSpatialLayer: 0, reason: 'viewport', t: 20_000 }]);
+    expect(run.events).toEqual([{ type: 'layersChanged', consumerId: 'v1', spatialLayer: 2, temporalLayer: 2, previousSpatialLayer: 0, previousTemporalLayer: 2, reason: 'viewport', t: 20_000 }]);
   });
 
   it('drops at once when the tile shrinks', () => {
@@ -288,17 +327,24 @@ describe('chooseLayers: priority', () => {
   ];
 
   it.each([
-    { limit: 1_000_000, patient: 1, nurse: 0 },
-    { limit: 2_400_000, patient: 2, nurse: 1 },
-  ])('at $limit bps the patient\'s video gets the better layer', ({ limit, patient, nurse }) => {
-    const run = simulate({ toMs: 30_000, estimate: () => limit, consumers: provider() });
-    expect(run.last('patient')).toMatchObject({ spatialLayer: patient, paused: false, priority: DEFAULT_POLICY.priorityPatientForProvider });
-    expect(run.last('nurse')).toMatchObject({ spatialLayer: nurse, paused: false, priority: DEFAULT_POLICY.priorityNormal });
+    { limit: 1_000_000, patient: '1.2', nurse: '1.1' },
+    { limit: 2_400_000, patient: '2.2', nurse: '1.2' },
+    { limit: 1_000_000, patient: '1.0', nurse: '0.0', config: SPATIAL_ONLY },
+    { limit: 2_400_000, patient: '2.0', nurse: '1.0', config: SPATIAL_ONLY },
+  ])('at $limit bps the patient\'s video gets the better step: $patient, the other $nurse', ({ limit, patient, nurse, config }) => {
+    const run = simulate({ toMs: 30_000, estimate: () => limit, consumers: provider(), config });
+    expect(run.last('patient')).toMatchObject({ paused: false, priority: DEFAULT_POLICY.priorityPatientForProvider });
+    expect(run.last('nurse')).toMatchObject({ paused: false, priority: DEFAULT_POLICY.priorityNormal });
+    expect([step(run.last('patient')), step(run.last('nurse'))]).toEqual([patient, nurse]);
   });
 
-  it('under scarcity the patient\'s video stays on and the other video pauses', () => {
-    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : 400_000), consumers: provider() });
-    expect(run.last('patient')).toMatchObject({ spatialLayer: 0, paused: false });
+  it.each([
+    { limit: 200_000, patient: '0.1' },
+    { limit: 400_000, patient: '0.0', config: SPATIAL_ONLY },
+  ])('under scarcity ($limit bps) the patient\'s video stays on and the other video pauses', ({ limit, patient, config }) => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : limit), consumers: provider(), config });
+    expect(run.last('patient')).toMatchObject({ paused: false });
+    expect(step(run.last('patient'))).toBe(patient);
     expect(run.last('nurse')).toMatchObject({ paused: true, reason: 'bandwidth' });
     expect(run.events.filter((e) => e.type === 'videoPaused').map((e) => e.consumerId)).toEqual(['nurse']);
     expect(run.last('patient-audio').allocatedBitrate + run.last('nurse-audio').allocatedBitrate).toBe(80_000);
@@ -312,10 +358,15 @@ describe('chooseLayers: priority', () => {
     expect(resumed[1]!.t - 20_000).toBeLessThanOrEqual(15_000);
   });
 
-  it('shows every video at its lowest layer before any climbs higher', () => {
-    const run = simulate({ toMs: 30_000, estimate: () => 700_000, consumers: provider() });
-    expect(run.last('patient')).toMatchObject({ spatialLayer: 0, paused: false });
-    expect(run.last('nurse')).toMatchObject({ spatialLayer: 0, paused: false });
+  it.each([
+    { limit: 700_000, patient: '1.2', nurse: '0.0' },
+    { limit: 400_000, patient: '0.2', nurse: '0.1' },
+    { limit: 700_000, patient: '0.0', nurse: '0.0', config: SPATIAL_ONLY },
+  ])('shows every video at its lowest step before any climbs higher ($limit bps)', ({ limit, patient, nurse, config }) => {
+    const run = simulate({ toMs: 30_000, estimate: () => limit, consumers: provider(), config });
+    expect(run.last('patient')).toMatchObject({ paused: false });
+    expect(run.last('nurse')).toMatchObject({ paused: false });
+    expect([step(run.last('patient')), step(run.last('nurse'))]).toEqual([patient, nurse]);
   });
 
   it('a full-quality video gets the highest layer the network allows, whatever its tile, and the highest priority', () => {
@@ -372,8 +423,9 @@ describe('chooseLayers: other inputs', () => {
     // 4.5 s above the 720p threshold is enough for the first try but not for the doubled wait.
     const estimate = (t: number) => ((t / 1000) % 9 < 5 ? 2_200_000 : 1_300_000);
     const run = simulate({ toMs: 60_000, estimate, consumers: [audio(), video()] });
-    const moves = run.events.map((e) => e.type === 'layersChanged' && [e.t, e.spatialLayer]);
-    expect(moves).toEqual([[6_000, 1], [13_000, 2], [15_000, 1]]);
+    expect(layerSteps(run.events)).toEqual([[6_000, '2.1'], [13_000, '2.2'], [15_000, '2.1']]);
+    const spatialOnly = simulate({ toMs: 60_000, estimate, consumers: [audio(), video()], config: SPATIAL_ONLY });
+    expect(layerSteps(spatialOnly.events)).toEqual([[6_000, '1.0'], [13_000, '2.0'], [15_000, '1.0']]);
   });
 
   it('forgets closed consumers and survives a JSON round trip of its state', () => {
@@ -383,5 +435,98 @@ describe('chooseLayers: other inputs', () => {
     const b = chooseLayers({ nowMs: 6_000, availableBitrate: 900_000, consumers: [audio(), video('v1')], state: copy });
     expect(b).toEqual(a);
     expect(Object.keys(a.state.consumers)).toEqual(['v1']);
+  });
+});
+
+describe('chooseLayers: temporal steps (L1T3)', () => {
+  /** Measured from a Chromium publisher (producer stats): per spatial layer the total, per temporal layer cumulative bps. */
+  const MEASURED = [150_000, 370_000, 750_000];
+  const BY_TEMPORAL = [[52_000, 87_000, 150_000], [102_000, 199_000, 370_000], [215_000, 405_000, 750_000]];
+  const measured = (consumerId = 'v1', extra: Partial<ConsumerInput> = {}) => video(consumerId, { producerLayerBitrates: MEASURED, producerTemporalBitrates: BY_TEMPORAL, ...extra });
+  /** The estimate whose budget, after bweUsableFraction and one audio reserve, is `bps`. */
+  const estimateFor = (bps: number) => (bps + DEFAULT_POLICY.audioBitrate) / DEFAULT_POLICY.bweUsableFraction;
+
+  it.each([
+    { budget: 800_000, expected: '2.2' },
+    { budget: 500_000, expected: '2.1' }, // 720p@15 (405 kbps) before 360p@30 (370 kbps)
+    { budget: 390_000, expected: '1.2' },
+    { budget: 250_000, expected: '1.1' },
+    { budget: 160_000, expected: '0.2' },
+    { budget: 100_000, expected: '0.1' },
+    { budget: 60_000, expected: '0.0' }, // carries 180p@7.5 but not @15: video stays on
+    { budget: 30_000, expected: 'paused' },
+  ])('a budget of $budget bps after the drop: $expected', ({ budget, expected }) => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : estimateFor(budget)), consumers: [audio(), measured()] });
+    const last = run.last('v1');
+    expect(last.paused ? 'paused' : step(last)).toBe(expected);
+    expect(run.events.filter((e) => e.type === 'videoPaused')).toHaveLength(expected === 'paused' ? 1 : 0);
+    if (expected !== 'paused') expect(last.allocatedBitrate).toBeLessThanOrEqual(budget);
+  });
+
+  it('pauses at 60 kbps with spatial steps only: the lowest video step then is 180p@30', () => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : estimateFor(60_000)), consumers: [audio(), measured()], config: SPATIAL_ONLY });
+    expect(run.last('v1').paused).toBe(true);
+  });
+
+  it('steps up one step at a time through the temporal steps, stepUpIntervalMs apart', () => {
+    const run = simulate({ toMs: 60_000, estimate: (t) => (t < 10_000 ? estimateFor(60_000) : PLENTY), consumers: [audio(), measured()] });
+    expect(step(run.at(0, 'v1'))).toBe('0.0');
+    const steps = layerSteps(run.events);
+    expect(steps.map(([, s]) => s)).toEqual(['0.1', '0.2', '1.1', '1.2', '2.1', '2.2']);
+    for (let i = 1; i < steps.length; i++) expect(steps[i]![0] - steps[i - 1]![0]).toBeGreaterThanOrEqual(DEFAULT_POLICY.stepUpIntervalMs);
+    const up = run.events.find((e) => e.type === 'layersChanged')!;
+    expect(up).toMatchObject({ previousSpatialLayer: 0, previousTemporalLayer: 0, spatialLayer: 0, temporalLayer: 1, reason: 'bandwidth' });
+  });
+
+  it('a viewport cap allows the top temporal layer of the capped spatial layer', () => {
+    const run = simulate({ toMs: 20_000, estimate: () => PLENTY, consumers: [audio(), measured('v1', { viewport: { width: 640, height: 360 } })] });
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 1, temporalLayer: 2, reason: 'viewport', wantedSpatialLayer: 1 });
+  });
+
+  it('wants a spatial layer whose 15-fps step fits, so the publisher keeps sending it', () => {
+    const run = simulate({ toMs: 20_000, estimate: () => estimateFor(500_000), consumers: [audio(), measured()] });
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 2, temporalLayer: 1, wantedSpatialLayer: 2 });
+  });
+
+  it.each([
+    { name: 'a temporal layer measured as not sent', byTemporal: [[0, 87_000, 150_000]], budget: 90_000, expected: '0.1' },
+    { name: 'an encoding without temporal layers', byTemporal: [[150_000]], budget: 60_000, expected: 'paused' },
+    { name: 'VP8 without temporal layer ids (all T0)', byTemporal: [[150_000, 0, 0]], budget: 60_000, expected: 'paused' },
+    { name: 'unknown temporal rates (nominal shares)', byTemporal: undefined, budget: 60_000, expected: '0.0' },
+  ])('only steps the publisher sends are taken: $name, at a $budget-bps budget -> $expected', ({ byTemporal, budget, expected }) => {
+    const consumers = [audio(), video('v1', { producerLayerBitrates: [150_000], producerTemporalBitrates: byTemporal })];
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 10_000 ? PLENTY : estimateFor(budget)), consumers });
+    const last = run.last('v1');
+    expect(last.paused ? 'paused' : step(last)).toBe(expected);
+  });
+
+  it.each([
+    { budget: 130_000, resumedAt: null }, // carries 180p@7.5 with margin, but the resume waits for 180p@30 x fallbackResumeFactor
+    { budget: 200_000, resumedAt: null },
+    { budget: 230_000, resumedAt: '0.2' },
+  ])('after an audio-only spell at a $budget-bps budget, video comes back at $resumedAt and only climbs from there', ({ budget, resumedAt }) => {
+    // A resume on a stale estimate only just above 180p@7.5 was undone by the next receiver report on the real network test.
+    const run = simulate({ toMs: 40_000, estimate: (t) => (t < 10_000 ? PLENTY : t < 20_000 ? estimateFor(20_000) : estimateFor(budget)), consumers: [audio(), measured()] });
+    const resumed = run.events.find((e) => e.type === 'videoResumed');
+    expect(resumed ? resumed.type === 'videoResumed' && step(resumed) : null).toBe(resumedAt);
+    if (!resumed) return;
+    const after = run.events.filter((e) => e.t > resumed.t);
+    expect(after.every((e) => e.type === 'layersChanged' && stepKey(e.spatialLayer, e.temporalLayer, DEFAULT_POLICY) > stepKey(e.previousSpatialLayer, e.previousTemporalLayer, DEFAULT_POLICY))).toBe(true);
+  });
+});
+
+describe('chooseLayers: right after a resume (L1T3)', () => {
+  it.each([
+    { signal: { nackRatio: 1 } },
+    { signal: { score: 4 } },
+  ])('a loss signal ($signal) within recoverHoldMs of the resume does not step 180p@30 down to a lower frame rate', ({ signal }) => {
+    // Such a signal may describe the time before the resume; before temporal steps there was nothing below 180p to step to.
+    const run = simulate({
+      toMs: 40_000, estimate: (t) => (t < 10_000 ? PLENTY : t < 20_000 ? 60_000 : PLENTY),
+      consumers: (t) => [audio(), video('v1', t === 24_000 ? signal : {})],
+    });
+    const resumed = run.events.find((e) => e.type === 'videoResumed')!;
+    expect(resumed).toMatchObject({ t: 23_000, spatialLayer: 0, temporalLayer: 2 });
+    expect(run.events.filter((e) => e.type === 'layersChanged' && e.t > resumed.t && e.t < resumed.t + DEFAULT_POLICY.recoverHoldMs)).toEqual([]);
   });
 });

@@ -6,9 +6,10 @@
  *
  * Allocation: audio is reserved first, then video consumers in priority order
  * (full-quality, a provider's view of the patient, the rest) take the best
- * layer that fits what is left, never above what their viewport can show.
+ * step that fits what is left, never above what their viewport can show.
+ * A step is a spatial layer at a temporal layer (frame rate); see ladderOf.
  */
-import { DEFAULT_POLICY, type LayerSpec, type PolicyConfig } from './config.ts';
+import { DEFAULT_POLICY, TEMPORAL_SHARES, type LayerSpec, type PolicyConfig } from './config.ts';
 import { type DownlinkMode, type DownlinkState, downlinkSteady, heldFor, initialDownlinkState, stepDownlink, sustainedSince } from './fallback.ts';
 
 export type VideoPriority = 'normal' | 'patient-for-provider' | 'full-quality';
@@ -18,6 +19,12 @@ export interface ConsumerInput {
   kind: 'audio' | 'video';
   /** Measured bps of each spatial layer the SFU receives from the publisher (producer stats per encoding); 0 or missing = not sent. Ignored for audio. */
   producerLayerBitrates: readonly number[];
+  /**
+   * Per spatial layer, the measured cumulative bps of each temporal layer (T0, T0+T1, ...: producer stats
+   * `bitrateByLayer`); 0 = that temporal layer is not sent; fewer entries than `temporalLayers` = the encoding
+   * has no lower temporal layers to step to. Missing = unknown: TEMPORAL_SHARES of the spatial layer's rate.
+   */
+  producerTemporalBitrates?: readonly (readonly number[] | undefined)[];
   /** Size (device pixels) at which the SDK renders this video; undefined = unknown, no cap; 0x0 = hidden, lowest layer. */
   viewport?: { width: number; height: number };
   priority: VideoPriority;
@@ -36,18 +43,19 @@ export interface ConsumerInput {
 }
 
 export interface ConsumerState {
-  /** Layer chosen last (while paused: the layer video resumes at). */
+  /** Step chosen last (while paused: the step video resumes at): spatial and temporal layer. */
   spatialLayer: number;
+  temporalLayer: number;
   /** Paused by this policy for bandwidth. */
   paused: boolean;
   /** Pause machine of this consumer; the subscriber's own machine stands in for the first video in priority order. */
   gate: DownlinkState;
   downSinceMs: number | null;
-  /** Per spatial layer: start of the run in which it has fitted the budget. */
+  /** Per step, indexed spatial * temporalLayers + temporal: start of the run in which it has fitted the budget. */
   fitSinceMs: (number | null)[];
   lastStepUpMs: number | null;
   lastStepDownMs: number | null;
-  /** Highest layer left by the step downs of the last fallbackPauseMs: what the viewer's next reports may still describe. */
+  /** Highest step (key) left by the step downs of the last fallbackPauseMs: what the viewer's next reports may still describe. */
   stepDownFrom: number | null;
   /** Step ups undone by a step down soon after; each doubles the step-up wait. */
   failedStepUps: number;
@@ -91,9 +99,12 @@ export interface ConsumerDecision {
 }
 
 export type LayerEvent =
-  | { type: 'layersChanged'; consumerId: string; spatialLayer: number; temporalLayer: number; previousSpatialLayer: number; reason: LayerChangeReason }
+  | {
+    type: 'layersChanged'; consumerId: string; spatialLayer: number; temporalLayer: number;
+    previousSpatialLayer: number; previousTemporalLayer: number; reason: LayerChangeReason;
+  }
   | { type: 'videoPaused'; consumerId: string; reason: 'bandwidth' }
-  | { type: 'videoResumed'; consumerId: string; spatialLayer: number; reason: 'bandwidth' };
+  | { type: 'videoResumed'; consumerId: string; spatialLayer: number; temporalLayer: number; reason: 'bandwidth' };
 
 export interface ChooseLayersResult {
   perConsumer: ConsumerDecision[];
@@ -120,29 +131,71 @@ function priorityOf(c: ConsumerInput, config: PolicyConfig): number {
   return c.priority === 'patient-for-provider' ? config.priorityPatientForProvider : config.priorityNormal;
 }
 
-/** What one video consumer's layer step needs to know. */
+/** A step's key: spatial * temporalLayers + temporal, so that keys order the steps by bitrate. */
+export const stepKey = (spatialLayer: number, temporalLayer: number, config: PolicyConfig) => spatialLayer * config.temporalLayers + temporalLayer;
+const spatialOf = (key: number, config: PolicyConfig) => Math.floor(key / config.temporalLayers);
+const temporalOf = (key: number, config: PolicyConfig) => key % config.temporalLayers;
+/** The key of a spatial layer's top temporal layer (full frame rate). */
+const topOf = (spatialLayer: number, config: PolicyConfig) => stepKey(spatialLayer, config.temporalLayers - 1, config);
+
+/** Bps of a step, sent or not: measured where known, else nominal (config layer bitrate, TEMPORAL_SHARES). */
+export function stepRate(c: ConsumerInput, key: number, config: PolicyConfig): number {
+  const [spatial, temporal, top] = [spatialOf(key, config), temporalOf(key, config), config.temporalLayers - 1];
+  const measured = c.producerLayerBitrates[spatial] ?? 0;
+  const layer = measured > 0 ? measured : config.layers[spatial]!.bitrate;
+  if (temporal === top) return layer;
+  const cumulative = c.producerTemporalBitrates?.[spatial]?.[temporal] ?? 0;
+  return cumulative > 0 ? cumulative : layer * TEMPORAL_SHARES[config.temporalLayers]![temporal]!;
+}
+
+/**
+ * The steps one video consumer walks, as keys, lowest first: every temporal
+ * layer of the lowest spatial layer the publisher sends, the top two of each
+ * higher one; with L1T3, 180p at 7.5, 15 and 30 fps, 360p at 15 and 30, 720p
+ * at 15 and 30. So 720p at 15 fps comes before 360p, 180p at 7.5 fps before
+ * audio-only. A lower temporal layer measured as not sent is left out.
+ */
 interface Ladder {
   sent: number[];
-  rate: (layer: number) => number;
-  atMost: (layer: number) => number;
+  /** The lowest spatial layer at full frame rate (180p@30): what a resume comes back at, and what its margin is judged by. */
+  lowestFullRate: number;
+  rate: (key: number) => number;
+  atMost: (key: number) => number;
 }
 
 function ladderOf(c: ConsumerInput, config: PolicyConfig): Ladder {
-  const measured = (l: number) => c.producerLayerBitrates[l] ?? 0;
-  const sent = config.layers.map((_, l) => l).filter((l) => measured(l) > 0);
+  const count = config.temporalLayers;
+  const spatial = config.layers.map((_, l) => l).filter((l) => (c.producerLayerBitrates[l] ?? 0) > 0);
+  // A lower temporal layer is a step when it is sent and saves bitrate (VP8 without temporal layer ids is all T0).
+  const temporalSent = (l: number, t: number) => {
+    const measured = c.producerTemporalBitrates?.[l];
+    return t === count - 1 || measured === undefined || (measured.length === count && measured[t]! > 0 && measured[t]! < c.producerLayerBitrates[l]!);
+  };
+  const sent = spatial.flatMap((l, i) => Array.from({ length: count }, (_, t) => t)
+    .filter((t) => (i === 0 || t >= count - 2) && temporalSent(l, t))
+    .map((t) => stepKey(l, t, config)));
   return {
     sent,
-    rate: (l) => (measured(l) > 0 ? measured(l) : config.layers[l]!.bitrate),
-    atMost: (l) => sent.filter((s) => s <= l).pop() ?? sent[0]!,
+    lowestFullRate: sent.filter((k) => spatialOf(k, config) === spatialOf(sent[0] ?? 0, config)).pop() ?? 0,
+    rate: (key) => stepRate(c, key, config),
+    atMost: (key) => sent.filter((k) => k <= key).pop() ?? sent[0]!,
   };
 }
 
-function newConsumerState(nowMs: number, layer: number, layerCount: number, paused: boolean): ConsumerState {
+function newConsumerState(nowMs: number, key: number, config: PolicyConfig, paused: boolean): ConsumerState {
+  const stepCount = config.layers.length * config.temporalLayers;
   return {
-    spatialLayer: layer, paused, gate: initialDownlinkState(nowMs, paused ? 'audio-only' : 'normal'),
-    downSinceMs: null, fitSinceMs: Array<number | null>(layerCount).fill(null),
-    lastStepUpMs: null, lastStepDownMs: null, stepDownFrom: null, failedStepUps: 0, viewportCap: layerCount - 1,
+    spatialLayer: spatialOf(key, config), temporalLayer: temporalOf(key, config), paused, gate: initialDownlinkState(nowMs, paused ? 'audio-only' : 'normal'),
+    downSinceMs: null, fitSinceMs: Array<number | null>(stepCount).fill(null),
+    lastStepUpMs: null, lastStepDownMs: null, stepDownFrom: null, failedStepUps: 0, viewportCap: config.layers.length - 1,
   };
+}
+
+/** Where a step down on a low score alone goes: the lowest step of the next lower spatial layer; on the lowest spatial layer, the lowest step. */
+function scoreStepDown(sent: number[], key: number, config: PolicyConfig): number {
+  const lower = sent.filter((k) => spatialOf(k, config) < spatialOf(key, config));
+  const spatial = lower.length > 0 ? spatialOf(lower[lower.length - 1]!, config) : spatialOf(sent[0]!, config);
+  return sent.find((k) => spatialOf(k, config) === spatial)!;
 }
 
 interface LayerStep { next: ConsumerState; change?: LayerChangeReason }
@@ -152,10 +205,10 @@ function stepLayer(
   s: ConsumerState, c: ConsumerInput, ladder: Ladder, viewportCap: number, budget: number | undefined, recovering: boolean, nowMs: number, config: PolicyConfig,
 ): LayerStep {
   const { sent, rate, atMost } = ladder;
-  const cap = recovering ? sent[0]! : viewportCap;
+  const cap = recovering ? topOf(spatialOf(sent[0]!, config), config) : topOf(viewportCap, config);
   const scoreAllowsUp = c.score === undefined || c.score >= config.stepUpMinScore;
   const next: ConsumerState = { ...s, viewportCap };
-  let layer = s.spatialLayer;
+  let layer = stepKey(s.spatialLayer, s.temporalLayer, config);
   let change: LayerChangeReason | undefined;
 
   if (!sent.includes(layer)) [layer, change] = [atMost(layer), 'publisher-layers'];
@@ -163,7 +216,7 @@ function stepLayer(
 
   // A higher layer fits for a step up only with headroom: a step up that would just fill the link is not tried.
   const fits = (l: number) => budget !== undefined && (l <= layer ? rate(l) <= budget : scoreAllowsUp && rate(l) * config.stepUpHeadroom <= budget);
-  next.fitSinceMs = config.layers.map((_, l) => sustainedSince(s.fitSinceMs[l] ?? null, fits(l), nowMs));
+  next.fitSinceMs = Array.from({ length: config.layers.length * config.temporalLayers }, (_, k) => sustainedSince(s.fitSinceMs[k] ?? null, fits(k), nowMs));
   const above = layer > sent[0]!;
   const short = budget !== undefined && above && rate(layer) > budget;
   next.downSinceMs = sustainedSince(s.downSinceMs, short, nowMs);
@@ -172,14 +225,16 @@ function stepLayer(
   const deep = short && rate(layer) > budget! * config.stepDownNowFactor;
   const lossHigh = c.lossFraction !== undefined && c.lossFraction >= config.stepDownLoss;
   const nacking = c.nackRatio !== undefined && c.nackRatio >= config.stepDownNackRatio;
-  const lossy = above && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking)
+  // Not while recovering (on the lowest spatial layer): the first reports after a resume may describe the time before it.
+  const lossy = above && !recovering && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking)
     && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
 
   if (deep || lossy || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
     const below = sent.filter((l) => l < layer);
     // What gets through: the budget when short; the share of this layer the viewer's report says arrived when lossy.
     const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
-    const fitting = below.filter((l) => rate(l) <= through);
+    const ceiling = Number.isFinite(through) ? layer : scoreStepDown(sent, layer, config);
+    const fitting = below.filter((l) => rate(l) <= through && l <= ceiling);
     const recent = s.lastStepDownMs !== null && nowMs - s.lastStepDownMs < config.fallbackPauseMs && s.stepDownFrom !== null;
     next.stepDownFrom = recent ? Math.max(s.stepDownFrom!, layer) : layer;
     [layer, change] = [fitting.pop() ?? sent[0]!, 'bandwidth'];
@@ -190,7 +245,7 @@ function stepLayer(
     if (s.lastStepUpMs !== null && nowMs - s.lastStepUpMs < config.backoffResetMs) next.failedStepUps++;
   } else if (change === undefined && !recovering) {
     const ready = sent.filter((l) => l > layer && l <= cap && heldFor(next.fitSinceMs[l]!, nowMs, upWaitMs));
-    const heldByViewport = s.viewportCap <= layer;
+    const heldByViewport = topOf(s.viewportCap, config) <= layer;
     const nextUp = sent.find((l) => l > layer);
     const intervalOver = s.lastStepUpMs === null || nowMs - s.lastStepUpMs >= config.stepUpIntervalMs;
     if (ready.length > 0 && heldByViewport) [layer, change] = [ready[ready.length - 1]!, 'viewport'];
@@ -198,7 +253,7 @@ function stepLayer(
     if (change !== undefined) next.lastStepUpMs = nowMs;
   }
   if (next.lastStepDownMs !== null && nowMs - next.lastStepDownMs >= config.backoffResetMs) next.failedStepUps = 0;
-  next.spatialLayer = layer;
+  [next.spatialLayer, next.temporalLayer] = [spatialOf(layer, config), temporalOf(layer, config)];
   return change === undefined ? { next } : { next, change };
 }
 
@@ -238,12 +293,13 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const judged = firstState !== undefined && !firstState.paused
     && (firstState.lastStepDownMs === null || nowMs - firstState.lastStepDownMs >= config.fallbackPauseMs);
   const firstLoss = first?.c.lossFraction ?? 0;
-  const lowestLayerLost = judged && firstState.spatialLayer === first!.ladder.sent[0]
+  const firstKey = firstState && stepKey(firstState.spatialLayer, firstState.temporalLayer, config);
+  const lowestLayerLost = judged && firstKey === first!.ladder.sent[0]
     && ((first!.c.score !== undefined && first!.c.score <= config.fallbackPauseScore) || firstLoss >= config.fallbackPauseLoss);
   // A report describes what was sent up to fallbackPauseMs before it was read: at most the highest layer held then; what got through, at least.
   const reportAtMs = first?.c.lossAtMs ?? nowMs;
   const reportedLayer = firstState && (firstState.lastStepDownMs !== null && reportAtMs - firstState.lastStepDownMs < config.fallbackPauseMs
-    ? Math.max(firstState.stepDownFrom ?? 0, firstState.spatialLayer) : firstState.spatialLayer);
+    ? Math.max(firstState.stepDownFrom ?? 0, firstKey!) : firstKey);
   const reportBeforeStep = firstState?.lastStepDownMs != null && reportAtMs <= firstState.lastStepDownMs;
   // Retransmissions and probation crowd the link too: what was sent in all, when known, is what the survivors are a share of.
   const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
@@ -252,11 +308,11 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     usableBitrate: usable,
     audioBitrate: audioReserve,
     lowestVideoBitrate: first ? first.ladder.rate(first.ladder.sent[0]!) : config.layers[0]!.bitrate,
+    resumeVideoBitrate: first ? first.ladder.rate(first.ladder.lowestFullRate) : undefined,
     lowestLayerLost,
     reportedCapacity,
   }, nowMs, config).state;
 
-  const temporalLayer = config.temporalLayers - 1;
   const decisions = new Map<string, ConsumerDecision>();
   const consumers: Record<string, ConsumerState> = {};
   const events: LayerEvent[] = [];
@@ -277,13 +333,13 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     const decide = (s: ConsumerState, allocatedBitrate: number, wanted: number | null, reason?: DecisionReason) => {
       consumers[id] = s;
       decisions.set(id, {
-        consumerId: id, kind: 'video', spatialLayer: s.spatialLayer, temporalLayer, priority: priorityOf(c, config),
+        consumerId: id, kind: 'video', spatialLayer: s.spatialLayer, temporalLayer: s.temporalLayer, priority: priorityOf(c, config),
         paused: s.paused || c.consumerPausedByApp, allocatedBitrate, wantedSpatialLayer: wanted, ...(reason ? { reason } : {}),
       });
     };
 
     if (!eligible.some((e) => e.c === c)) {
-      const held = before ?? newConsumerState(nowMs, 0, config.layers.length, false);
+      const held = before ?? newConsumerState(nowMs, topOf(0, config), config, false);
       const reason = c.consumerPausedByApp ? 'paused-by-app' : c.producerPaused ? 'muted' : held.paused ? 'bandwidth' : undefined;
       decide({ ...held, downSinceMs: null, fitSinceMs: held.fitSinceMs.map(() => null), gate: { ...held.gate, belowSinceMs: null, aboveSinceMs: null } }, 0, null, reason);
       continue;
@@ -295,33 +351,43 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     const floorsAfter = c.priority === 'full-quality' ? 0
       : video.slice(index + 1).reduce((sum, v) => sum + (floors.get(v.c) ?? 0), 0);
     const own = budget === undefined ? undefined : budget - floorsAfter;
-    const startLayer = own === undefined ? lowest : (sent.filter((l) => l <= viewportCap && rate(l) <= own).pop() ?? lowest);
-    const s = before ?? newConsumerState(nowMs, startLayer, config.layers.length, false);
+    const startLayer = own === undefined ? lowest : (sent.filter((l) => l <= topOf(viewportCap, config) && rate(l) <= own).pop() ?? lowest);
+    const s = before ?? newConsumerState(nowMs, startLayer, config, false);
 
     const gate = c === first?.c ? downlink
       : downlink.mode === 'audio-only' ? { ...downlink, aboveSinceMs: null }
-      : stepDownlink(s.gate, { usableBitrate: own, audioBitrate: 0, lowestVideoBitrate: rate(lowest) }, nowMs, config).state;
+      : stepDownlink(s.gate, { usableBitrate: own, audioBitrate: 0, lowestVideoBitrate: rate(lowest), resumeVideoBitrate: rate(ladder.lowestFullRate) }, nowMs, config).state;
     const paused = gate.mode === 'audio-only';
-    const wantedWithin = (l: number) => Math.max(l, ...config.layers.map((_, x) => x).filter((x) => x <= viewportCap && own !== undefined && rate(x) <= own));
+    // A higher spatial layer is wanted when its lowest step (second-highest temporal layer) would fit.
+    const lowestStepOf = (x: number) => stepKey(x, Math.max(config.temporalLayers - 2, 0), config);
+    const wantedWithin = (l: number) => Math.max(l, ...config.layers.map((_, x) => x).filter((x) => x <= viewportCap && own !== undefined && rate(lowestStepOf(x)) <= own));
+    const lowestStep = { spatialLayer: spatialOf(lowest, config), temporalLayer: temporalOf(lowest, config) };
 
     if (paused) {
-      decide({ ...s, spatialLayer: lowest, paused, gate, downSinceMs: null, fitSinceMs: s.fitSinceMs.map(() => null) }, 0, null, 'bandwidth');
+      decide({ ...s, ...lowestStep, paused, gate, downSinceMs: null, fitSinceMs: s.fitSinceMs.map(() => null) }, 0, null, 'bandwidth');
       if (!before?.paused) events.push({ type: 'videoPaused', consumerId: id, reason: 'bandwidth' });
       continue;
     }
     const recovering = gate.mode === 'recovering' || downlink.mode === 'recovering';
-    const resumed = s.paused ? { ...s, spatialLayer: lowest, paused: false } : s;
+    // A resume comes back at the lowest spatial layer's full frame rate when this video's own budget carries it with
+    // the resume margin (the gate judged the subscriber's), else on the lowest step.
+    const resumeAt = own !== undefined && rate(ladder.lowestFullRate) * config.fallbackResumeFactor <= own ? ladder.lowestFullRate : lowest;
+    const resumed = s.paused ? { ...s, spatialLayer: spatialOf(resumeAt, config), temporalLayer: temporalOf(resumeAt, config), paused: false } : s;
     const { next, change } = stepLayer(resumed, c, ladder, viewportCap, own, recovering, nowMs, config);
-    const allocated = rate(next.spatialLayer);
+    const nextKey = stepKey(next.spatialLayer, next.temporalLayer, config);
+    const allocated = rate(nextKey);
     const reason: DecisionReason | undefined = recovering ? 'recovering'
-      : next.spatialLayer < atMost(viewportCap) ? 'bandwidth'
+      : nextKey < atMost(topOf(viewportCap, config)) ? 'bandwidth'
       : viewportCap < config.layers.length - 1 ? 'viewport' : undefined;
     decide({ ...next, gate }, allocated, wantedWithin(next.spatialLayer), reason);
     if (budget !== undefined) budget -= allocated;
 
-    if (s.paused) events.push({ type: 'videoResumed', consumerId: id, spatialLayer: next.spatialLayer, reason: 'bandwidth' });
-    else if (before && change !== undefined && next.spatialLayer !== before.spatialLayer) {
-      events.push({ type: 'layersChanged', consumerId: id, spatialLayer: next.spatialLayer, temporalLayer, previousSpatialLayer: before.spatialLayer, reason: change });
+    if (s.paused) events.push({ type: 'videoResumed', consumerId: id, spatialLayer: next.spatialLayer, temporalLayer: next.temporalLayer, reason: 'bandwidth' });
+    else if (before && change !== undefined && nextKey !== stepKey(before.spatialLayer, before.temporalLayer, config)) {
+      events.push({
+        type: 'layersChanged', consumerId: id, spatialLayer: next.spatialLayer, temporalLayer: next.temporalLayer,
+        previousSpatialLayer: before.spatialLayer, previousTemporalLayer: before.temporalLayer, reason: change,
+      });
     }
   }
 
@@ -346,9 +412,10 @@ export function layersSteady(consumers: readonly ConsumerInput[], state: Subscri
   return consumers.every((c) => {
     if (c.kind !== 'video') return true;
     const s = state.consumers[c.consumerId];
-    // Only a higher layer the viewport allows, fitting for a while, makes a step over time; the rest wait for an input change.
+    // Only a higher step the viewport allows, fitting for a while, makes a step over time; the rest wait for an input change.
     const sent = ladderOf(c, config).sent;
-    const stepUpPending = s !== undefined && s.fitSinceMs.some((f, l) => f !== null && l > s.spatialLayer && l <= s.viewportCap && sent.includes(l));
+    const stepUpPending = s !== undefined && s.fitSinceMs.some((f, k) => f !== null && k > stepKey(s.spatialLayer, s.temporalLayer, config)
+      && k <= topOf(s.viewportCap, config) && sent.includes(k));
     return s !== undefined && !s.paused && s.downSinceMs === null && !stepUpPending && s.failedStepUps === 0
       && downlinkSteady(s.gate) && c.producerLayerBitrates.some((b) => b > 0) && (c.score === undefined || c.score > lowScore);
   });

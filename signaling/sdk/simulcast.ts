@@ -3,8 +3,9 @@ import { SIMULCAST_LADDER } from '../../common/simulcast.ts';
 
 /**
  * VP8 simulcast in three spatial layers, lowest first (common/simulcast.ts). mediasoup-client
- * gives each encoding three temporal layers (L1T3; Chromium's default, and declared for Firefox),
- * which the layer policy steps between spatial layers.
+ * gives each encoding three temporal layers (L1T3; Chromium's default, and declared for Firefox):
+ * 7.5, 15 and 30 fps, which the layer policy (sfu/policy/layers.ts) uses as steps between
+ * spatial layers, e.g. 720p at 15 fps before 360p, 180p at 7.5 fps before audio-only.
  */
 export const SIMULCAST_ENCODINGS: types.RtpEncodingParameters[] = SIMULCAST_LADDER.map((l) => ({
   scaleResolutionDownBy: l.scaleResolutionDownBy, maxBitrate: l.bitrate,

@@ -8,7 +8,14 @@ import { launchBrowser, rtpStats, until, visitState, type BrowserName, type Eval
 import { createTestHost, ensureServerAddress, removeServerAddress, type TestHost } from './netns.ts';
 import { startServer, type RunningStack } from './stack.ts';
 
-export interface Signal { type: string; at: number; participantId?: string; viewerId?: string; reason?: string; spatialLayer?: number; quality?: string }
+export interface Signal {
+  type: string; at: number; participantId?: string; viewerId?: string; reason?: string; spatialLayer?: number; temporalLayer?: number; quality?: string;
+}
+
+/** Order of a layersChanged signal's step (spatial, then temporal layer): a higher step is a better one. */
+export const stepOrder = (s: Pick<Signal, 'spatialLayer' | 'temporalLayer'>) => (s.spatialLayer ?? 0) * 16 + (s.temporalLayer ?? 0);
+/** `spatial.temporal@ms` since `t0`, for logs. */
+export const stepText = (s: Signal, t0: number) => `${s.spatialLayer}.${s.temporalLayer}@${s.at - t0}`;
 
 export interface Side {
   host: TestHost;
