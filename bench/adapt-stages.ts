@@ -46,7 +46,12 @@ const signals = (log: AdaptationLog, t0: number, tEnd: number, bweBelow: number)
 
 /** The drop from the top layer to a lower limit: signals, the policy leaving the top layer, the viewer's frames at <= 640 px. */
 export function stepDownStages(log: AdaptationLog, t0: number, tEnd: number, limitBps: number, viewerMs: number | null): Stages {
-  return { ...signals(log, t0, tEnd, limitBps), 'policy: layer < 2': first(log.rounds, t0, tEnd, (r) => (r.layer ?? 2) < 2), 'viewer <= 640 px': viewerMs };
+  return {
+    ...signals(log, t0, tEnd, limitBps),
+    'policy: below 720p@30': first(log.rounds, t0, tEnd, (r) => (r.layer ?? 2) < 2 || (r.temporalLayer ?? 2) < 2),
+    'policy: layer < 2': first(log.rounds, t0, tEnd, (r) => (r.layer ?? 2) < 2),
+    'viewer <= 640 px': viewerMs,
+  };
 }
 
 /** The drop below audio plus the lowest layer: signals, the pause decision, the viewer told. */
