@@ -50,7 +50,7 @@ export interface DownlinkInput {
   /** The viewer's receiver reports show the lowest layer does not get through (a low consumer score, loss): pause now, unless the
    * estimate carries the lowest layer with the resume margin (then the reports still show the loss of a layer just left). */
   lowestLayerLost?: boolean;
-  /** What the viewer's latest receiver report shows got through (bps, audio and video: what was sent × the share that arrived), when it shows
+  /** What the viewer's latest receiver report shows got through (bps, audio and video: what was sent × the share that arrived, × bweUsableFraction), when it shows
    * heavy loss: below audio plus the lowest layer, video pauses now, whatever the estimate (which decays slowly behind a full queue) says. */
   reportedCapacity?: number;
 }

@@ -189,6 +189,7 @@ describe('chooseLayers: fast signals and headroom', () => {
     { from: 1, loss: 0.6, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
     { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0, config: DEFAULT_POLICY },
     { from: 0, loss: 0.25, pausedAt: null, layerAt10: 0, config: DEFAULT_POLICY },
+    { from: 0, loss: 0.45, pausedAt: 10_000, layerAt10: 0, config: DEFAULT_POLICY }, // 190 kbps x 0.55 x bweUsableFraction: 94 kbps < audio + 180p@7.5
     { from: 2, loss: 0.8, pausedAt: null, layerAt10: 0, config: SPATIAL_ONLY },
     { from: 2, loss: 0.9, pausedAt: 10_000, layerAt10: 0, config: SPATIAL_ONLY },
     { from: 1, loss: 0.85, pausedAt: 10_000, layerAt10: 0, config: SPATIAL_ONLY },

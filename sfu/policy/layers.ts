@@ -302,8 +302,9 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     ? Math.max(firstState.stepDownFrom ?? 0, firstKey!) : firstKey);
   const reportBeforeStep = firstState?.lastStepDownMs != null && reportAtMs <= firstState.lastStepDownMs;
   // Retransmissions and probation crowd the link too: what was sent in all, when known, is what the survivors are a share of.
+  // What got through is spent like an estimate: bweUsableFraction of it.
   const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
-    ? Math.max(first!.ladder.rate(reportedLayer!) + audioReserve, first!.c.lossSentBitrate ?? 0) * (1 - firstLoss) : undefined;
+    ? Math.max(first!.ladder.rate(reportedLayer!) + audioReserve, first!.c.lossSentBitrate ?? 0) * (1 - firstLoss) * config.bweUsableFraction : undefined;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
