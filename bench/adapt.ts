@@ -64,7 +64,16 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
     return hit;
   };
 
-  await watch('top layer', Date.now(), 40, (w) => w >= 1280);
+  // The top step, 720p@30: 1280 wide, and the last step the viewer was told of (a resume is on 180p) is the top one.
+  const topStep = stepOrder({ spatialLayer: 2, temporalLayer: 2 });
+  const atTop = async () => {
+    const steps = (await signals(patient.page, 0)).filter((x) => x.type === 'layersChanged' || x.type === 'videoResumed');
+    const last = steps[steps.length - 1];
+    return ((await inboundVideo(patient.page))?.frameWidth ?? 0) >= 1280 && (last === undefined || (last.type === 'layersChanged' && stepOrder(last) === topStep));
+  };
+  const tTop = Date.now();
+  while (!(await atTop()) && Date.now() - tTop < 90_000) await sleep(250);
+  process.stdout.write(`${label} top step (720p@30): ${((Date.now() - tTop) / 1000).toFixed(2)} s\n`);
   await sleep(3000);
   const t600 = Date.now();
   patient.host.limitDownlink(600, burstKb);
