@@ -21,7 +21,8 @@ const PAUSE_MS = 10_000;
 const RESUME_MS = 20_000;
 
 // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
-impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000' }, {}, (v) => { visit = v; });
+// Info-level server logs: (d) prints the last fallback decisions when video pauses again.
+impairedVisitForFile({ VISITWIRE_UNUSED_LAYER_MS: '3000', LOG_LEVEL: 'info' }, {}, (v) => { visit = v; });
 
 const width = async (page: Evaluates) => (await inboundVideo(page))?.frameWidth ?? 0;
 

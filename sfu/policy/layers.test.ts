@@ -244,6 +244,19 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(run.events.filter((e) => e.type === 'videoPaused')).toEqual([]);
   });
 
+  it.each([
+    { reportAfterResumeMs: 500, pausedAgain: false },
+    { reportAfterResumeMs: 1_500, pausedAgain: false },
+    { reportAfterResumeMs: 2_500, pausedAgain: true },
+  ])('the first reports after a resume count the packets lost before the pause: one read $reportAfterResumeMs ms after it pauses again: $pausedAgain', ({ reportAfterResumeMs, pausedAgain }) => {
+    // Paused on a 60 kbps estimate, freed at 10 s; then 90 % lost in one report (in a real freed link: 58 % read 0.2 s after the resume).
+    const estimate = (t: number) => (t < 10_000 ? 60_000 : PLENTY);
+    const resumedAt = simulate({ toMs: 30_000, estimate, consumers: [audio(), video()] }).events.find((e) => e.type === 'videoResumed')!.t;
+    const lossAtMs = resumedAt + reportAfterResumeMs;
+    const run = simulate({ toMs: 30_000, estimate, consumers: (t) => [audio(), video('v1', t >= lossAtMs && t <= lossAtMs + 1_500 ? { lossFraction: 0.9, lossAtMs } : {})] });
+    expect(run.events.filter((e) => e.type === 'videoPaused').map((e) => e.t > resumedAt)).toEqual(pausedAgain ? [false, true] : [false]);
+  });
+
   it('a step down on loss is not undone by an estimate that still fits the layer left: the step up waits stepUpAfterMs from then', () => {
     // 800 kbps fits 480 kbps with headroom; one receiver report shows 60 % lost (what got through still carries 150 kbps), the next ones none.
     const run = simulate({ toMs: 20_000, estimate: () => 800_000, consumers: (t) => [audio(), video('v1', t === 10_000 ? { lossFraction: 0.6 } : {})] });
