@@ -184,7 +184,8 @@ export class VisitAdaptation {
     if (!this.metricsDue(nowMs)) return;
     this.running = true;
     try {
-      const measured = this.videoProducers();
+      const { own, piped } = this.videoProducers();
+      const measured = [...own, ...piped];
       const sentBefore = measured.map((p) => this.sentLayers(p.id)).join();
       await Promise.all(measured.map((p) => this.measureLayers(p, nowMs)));
       if (measured.map((p) => this.sentLayers(p.id)).join() !== sentBefore) this.inputsChanged = true;
@@ -209,8 +210,10 @@ export class VisitAdaptation {
     return shape;
   }
 
-  private videoProducers(): Producer[] {
-    return [...this.media.producers(), ...this.media.pipedProducers()].filter((p) => p.kind === 'video' && !p.closed);
+  /** This node's video producers, and those piped in from other nodes (measured too: their layer bitrates guide this node's viewers). */
+  private videoProducers(): { own: Producer[]; piped: Producer[] } {
+    const video = (p: Producer) => p.kind === 'video' && !p.closed;
+    return { own: this.media.producers().filter(video), piped: this.media.pipedProducers().filter(video) };
   }
 
   private sentLayers(producerId: string): string {
@@ -239,14 +242,12 @@ export class VisitAdaptation {
     this.inputsChanged = false;
     this.steady = true;
     try {
-      const videoProducers = this.media.producers().filter((p) => p.kind === 'video' && !p.closed);
-      const piped = this.media.pipedProducers().filter((p) => p.kind === 'video' && !p.closed);
+      const { own: videoProducers, piped } = this.videoProducers();
       const measured = [...videoProducers, ...piped];
       const consumers = this.media.consumers().filter((c) => !c.closed);
       this.forgetClosed(new Set(measured.map((p) => p.id)), new Set(consumers.map((c) => c.id)));
       for (const p of measured) this.watch(p, () => { this.layersStale.add(p.id); this.soon(); });
       for (const c of consumers) if (c.kind === 'video') this.watch(c, () => { this.lossStale.add(c.id); this.soon(); }, this.nacks);
-      // Piped-in producers are measured too: their layer bitrates guide this node's viewers.
       await Promise.all([
         ...measured.filter((p) => this.layersDue(p.id, nowMs)).map((p) => this.measureLayers(p, nowMs)),
         ...consumers.filter((c) => this.lossStale.has(c.id)).map((c) => this.readLoss(c, nowMs)),
@@ -399,6 +400,7 @@ export class VisitAdaptation {
     const publisher = c.appData.producerParticipantId;
     const full = this.fullQuality.get(viewerId)?.has(publisher);
     const patientForProvider = this.hooks.roleOf(viewerId) === 'provider' && this.hooks.roleOf(publisher) === 'patient';
+    const loss = c.kind === 'video' ? this.consumerLoss.get(c.id) : undefined;
     return {
       consumerId: c.id,
       kind: c.kind,
@@ -407,9 +409,9 @@ export class VisitAdaptation {
       viewport: this.viewports.get(c.id),
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
-      lossFraction: c.kind === 'video' ? this.freshLoss(c.id, nowMs) : undefined,
-      lossAtMs: this.consumerLoss.get(c.id)?.atMs,
-      lossSentBitrate: this.consumerLoss.get(c.id)?.sentBitrate,
+      lossFraction: loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined,
+      lossAtMs: loss?.atMs,
+      lossSentBitrate: loss?.sentBitrate,
       nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),
