@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../common/logger.ts';
 import type { MediaEvents, NetworkQuality } from '../common/media.ts';
 import type { Role } from '../common/roles.ts';
+import { sharedInterval } from '../common/shared-interval.ts';
 import type { PolicyConfig } from './policy/config.ts';
 import { initialUplinkState, stepUplink, uplinkSteady, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
 import { chooseLayers, layersSteady, stepKey, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
@@ -84,7 +85,7 @@ export class VisitAdaptation {
   private readonly layerBitrates = new Map<string, number[]>();
   /** Per video producer, per encoding: cumulative bps of each temporal layer (stats `bitrateByLayer` "0.0", "0.1", ...). */
   private readonly temporalBitrates = new Map<string, number[][]>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTicking: () => void;
   private readonly metrics = new VisitMediaMetrics();
   /** When each video producer's layer bitrates were read; a score change marks them stale. */
   private readonly layersReadAt = new Map<string, number>();
@@ -122,14 +123,13 @@ export class VisitAdaptation {
     private readonly logger: Logger,
     tickMs = 1000,
   ) {
-    this.timer = setInterval(() => void this.onTick(), tickMs);
-    this.timer.unref();
+    this.stopTicking = sharedInterval(tickMs, () => void this.onTick());
     media.on('downlinkEstimate', this.onEstimate);
   }
 
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopTicking();
     clearTimeout(this.soonTimer);
     this.nacks.close();
     this.media.off('downlinkEstimate', this.onEstimate);

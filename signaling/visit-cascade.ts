@@ -1,6 +1,7 @@
 import type { ClusterBus } from '../common/registry/bus.ts';
 import type { Registry } from '../common/registry/types.ts';
 import type { Logger } from '../common/logger.ts';
+import { sharedInterval } from '../common/shared-interval.ts';
 import { callPeer } from '../sfu/cascade/internal-client.ts';
 import { planPipes, type LayerWant } from '../sfu/cascade/pipe-plan.ts';
 import type { PipedProducer } from '../sfu/cascade/visit-pipes.ts';
@@ -39,7 +40,7 @@ export class VisitCascade {
   /** What this node's viewers want of the producers piped in, as last published. */
   private wants: LayerWant[] = [];
   private unsubscribe?: () => Promise<void>;
-  private timer?: NodeJS.Timeout;
+  private stopRefreshing?: () => void;
   private closed = false;
   private readonly log: Logger;
 
@@ -57,8 +58,7 @@ export class VisitCascade {
     this.unsubscribe = unsubscribe;
     await this.o.registry.addVisitNode(this.visitId, this.o.nodeId, this.o.internalUrl, this.ttlMs);
     if (this.closed) return void this.o.registry.removeVisitNode(this.visitId, this.o.nodeId).catch(() => undefined); // closed while registering
-    this.timer = setInterval(() => void this.refresh(), this.o.refreshMs ?? 2000);
-    this.timer.unref();
+    this.stopRefreshing = sharedInterval(this.o.refreshMs ?? 2000, () => void this.refresh());
     this.publish({ type: 'hello', from: this.o.nodeId });
     this.changed();
   }
@@ -119,7 +119,7 @@ export class VisitCascade {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopRefreshing?.();
     if (this.unsubscribe) {
       this.publish({ type: 'bye', from: this.o.nodeId });
       void this.unsubscribe().catch(() => undefined);
