@@ -19,7 +19,7 @@
  * Needs root (network namespaces). Figures only, no pass or fail.
  */
 import { rtpStats } from '../test/helpers/browser.ts';
-import { inboundVideo, signals, startImpairedVisit, stepOrder, type Signal } from '../test/helpers/impaired-visit.ts';
+import { inboundVideo, signals, startImpairedVisit, stepOrder, TOP_STEP, type Signal } from '../test/helpers/impaired-visit.ts';
 import { formatStages, median, parseAdaptationLog, pauseStages, resumeStages, stagesTable, stepDownStages, type Stages } from './adapt-stages.ts';
 
 const STEADY_S = Number(process.env.ADAPT_STEADY_S ?? 60);
@@ -34,7 +34,7 @@ interface RunFigures {
 
 /** Step ups (by spatial, then temporal layer) undone by a step down within 10 s, from the top step (720p@30) the limit started at. */
 function failedStepUps(s: Signal[]): number {
-  const changes = [{ order: stepOrder({ spatialLayer: 2, temporalLayer: 2 }), at: 0 }, ...s.filter((x) => x.type === 'layersChanged').map((x) => ({ order: stepOrder(x), at: x.at }))];
+  const changes = [{ order: TOP_STEP, at: 0 }, ...s.filter((x) => x.type === 'layersChanged').map((x) => ({ order: stepOrder(x), at: x.at }))];
   let failed = 0;
   for (let i = 1; i + 1 < changes.length; i++) {
     const [prev, up, down] = [changes[i - 1]!, changes[i]!, changes[i + 1]!];
@@ -65,11 +65,10 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
   };
 
   // The top step, 720p@30: 1280 wide, and the last step the viewer was told of (a resume is on 180p) is the top one.
-  const topStep = stepOrder({ spatialLayer: 2, temporalLayer: 2 });
   const atTop = async () => {
     const steps = (await signals(patient.page, 0)).filter((x) => x.type === 'layersChanged' || x.type === 'videoResumed');
     const last = steps[steps.length - 1];
-    return ((await inboundVideo(patient.page))?.frameWidth ?? 0) >= 1280 && (last === undefined || (last.type === 'layersChanged' && stepOrder(last) === topStep));
+    return ((await inboundVideo(patient.page))?.frameWidth ?? 0) >= 1280 && (last === undefined || (last.type === 'layersChanged' && stepOrder(last) === TOP_STEP));
   };
   const tTop = Date.now();
   while (!(await atTop()) && Date.now() - tTop < 90_000) await sleep(250);
@@ -80,7 +79,7 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
   const toLower = await watch('<= 640 px at 600 kbit/s', t600, STEADY_S, (w) => w > 0 && w <= 640, true);
   const at600 = await signals(patient.page, t600);
   const switches = at600.filter((s) => s.type === 'layersChanged').length;
-  const lowerStep = at600.find((s) => s.type === 'layersChanged' && stepOrder(s) < stepOrder({ spatialLayer: 2, temporalLayer: 2 }));
+  const lowerStep = at600.find((s) => s.type === 'layersChanged' && stepOrder(s) < TOP_STEP);
   const toLowerStep = lowerStep ? lowerStep.at - t600 : null;
   const before = await audio();
   const t80 = Date.now();

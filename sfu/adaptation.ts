@@ -53,6 +53,10 @@ const EVENT_ROUND_DELAY_MS = 50;
 const LAYER_STATS_MIN_GAP_MS = 1000;
 /** A consumer's receiver-report loss, read when its score changes, counts for the policy this long. */
 const LOSS_FRESH_MS = 1500;
+
+interface LossReport { fraction: number; atMs: number; sentBitrate?: number }
+/** The fraction lost in a consumer's loss report while it counts for the policy. */
+const freshLoss = (loss: LossReport | undefined, nowMs: number) => (loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined);
 /**
  * mediasoup sends each transport's estimate once a second (at once on a change of a quarter or more): in a steady
  * visit, one within this fraction of the estimate its last round used is no input change and starts no round.
@@ -91,7 +95,7 @@ export class VisitAdaptation {
   private readonly layersReadAt = new Map<string, number>();
   private readonly layersStale = new Set<string>();
   /** Each video consumer's loss in the viewer's latest receiver report (0-1), read after its score changes. */
-  private readonly consumerLoss = new Map<string, { fraction: number; atMs: number; sentBitrate?: number }>();
+  private readonly consumerLoss = new Map<string, LossReport>();
   private readonly lossStale = new Set<string>();
   /** Each video consumer's NACKs: a round soon after a window of them. */
   private readonly nacks = new NackWatch(() => this.soon());
@@ -331,10 +335,6 @@ export class VisitAdaptation {
     if (sent) this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs, ...(sentBitrate ? { sentBitrate } : {}) });
   }
 
-  private freshLoss(consumerId: string, nowMs: number): number | undefined {
-    const loss = this.consumerLoss.get(consumerId);
-    return loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined;
-  }
 
   private async stepUplink(producer: Producer, nowMs: number): Promise<void> {
     const owner = producer.appData.participantId;
@@ -381,7 +381,7 @@ export class VisitAdaptation {
     this.subscribers.set(viewerId, result.state);
     if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
-      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: this.freshLoss(c.id, nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer, temporalLayer: result.state.consumers[c.id]?.temporalLayer })) }, 'downlink round');
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: freshLoss(this.consumerLoss.get(c.id), nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer, temporalLayer: result.state.consumers[c.id]?.temporalLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
@@ -409,7 +409,7 @@ export class VisitAdaptation {
       viewport: this.viewports.get(c.id),
       priority: full ? 'full-quality' : patientForProvider ? 'patient-for-provider' : 'normal',
       score: c.score.score,
-      lossFraction: loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined,
+      lossFraction: freshLoss(loss, nowMs),
       lossAtMs: loss?.atMs,
       lossSentBitrate: loss?.sentBitrate,
       nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { rtpStats, sum, until, type Evaluates, type PcWindow } from './helpers/browser.ts';
 import { impairedVisitForFile } from './helpers/impaired-visit-hooks.ts';
-import { audioPacketsReceived, inboundVideo, signals, stepOrder, stepText, type ImpairedVisit } from './helpers/impaired-visit.ts';
+import { audioPacketsReceived, inboundVideo, signals, stepOrder, stepText, TOP_STEP, type ImpairedVisit } from './helpers/impaired-visit.ts';
 
 let visit: ImpairedVisit;
 const SLOW = 40_000;
@@ -85,7 +85,7 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     host.limitDownlink(600);
     // 720p at 15 fps (about 400 kbit/s) fits 600 kbit/s as well as 360p does: any step below 720p@30 will do.
     await until('a step below 720p@30 at 600 kbit/s', async () => (await signals(page, since))
-      .some((s) => s.type === 'layersChanged' && stepOrder(s) < stepOrder({ spatialLayer: 2, temporalLayer: 2 })), STEP_DOWN_MS);
+      .some((s) => s.type === 'layersChanged' && stepOrder(s) < TOP_STEP), STEP_DOWN_MS);
     await keepsGrowing('decoded frames at 600 kbit/s', async () => (await inboundVideo(page))?.framesDecoded ?? 0, 40);
     // Under a constant limit the step (spatial.temporal) settles: no oscillation. Steps down: the first, and while the
     // estimate converges at most two more (three in all, as spatial steps allowed). Steps up: a climb one step at a
@@ -95,7 +95,7 @@ describe('layer choice and audio-only fallback on limited networks', () => {
     const switches = (await signals(page, since)).filter((s) => s.type === 'layersChanged');
     switchesAt600 = switches.length;
     console.log(`(b) steps at 600 kbit/s: ${switches.map((s) => stepText(s, since)).join(' ')}`);
-    const orders = [stepOrder({ spatialLayer: 2, temporalLayer: 2 }), ...switches.map(stepOrder)];
+    const orders = [TOP_STEP, ...switches.map(stepOrder)];
     const down = orders.filter((o, i) => i > 0 && o < orders[i - 1]!).length;
     const undone = orders.filter((o, i) => i > 1 && o < orders[i - 1]! && orders[i - 1]! > orders[i - 2]!).length;
     expect(down).toBeLessThanOrEqual(3);

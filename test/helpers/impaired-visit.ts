@@ -14,6 +14,8 @@ export interface Signal {
 
 /** Order of a layersChanged signal's step (spatial, then temporal layer): a higher step is a better one. */
 export const stepOrder = (s: Pick<Signal, 'spatialLayer' | 'temporalLayer'>) => (s.spatialLayer ?? 0) * 16 + (s.temporalLayer ?? 0);
+/** The order of the top step, 720p@30. */
+export const TOP_STEP = stepOrder({ spatialLayer: 2, temporalLayer: 2 });
 /** `spatial.temporal@ms` since `t0`, for logs. */
 export const stepText = (s: Signal, t0: number) => `${s.spatialLayer}.${s.temporalLayer}@${s.at - t0}`;
 
