@@ -5,7 +5,7 @@ import type { Role } from '../common/roles.ts';
 import { sharedInterval } from '../common/shared-interval.ts';
 import type { PolicyConfig } from './policy/config.ts';
 import { initialUplinkState, stepUplink, uplinkSteady, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
-import { chooseLayers, layersSteady, stepKey, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
+import { chooseLayers, layersSteady, layerSwitch, stepKey, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
 import { activeLayers, unusedLayersSteady, type UnusedLayersState } from './policy/unused-layers.ts';
 import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
@@ -432,10 +432,13 @@ export class VisitAdaptation {
       await consumer.resume();
     }
     if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return;
-    const preferred = consumer.preferredLayers;
-    if (preferred?.spatialLayer !== d.spatialLayer || preferred?.temporalLayer !== d.temporalLayer) {
-      await consumer.setPreferredLayers({ spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer });
-    }
+    const layers = (l: types.ConsumerLayers | undefined) => l && { spatialLayer: l.spatialLayer, temporalLayer: l.temporalLayer ?? 0 };
+    const target = { spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer };
+    const change = layerSwitch(layers(consumer.currentLayers), layers(consumer.preferredLayers), target, d.reason === 'bandwidth');
+    if (change?.clearFirst && !consumer.paused) {
+      await consumer.pause();
+      await consumer.setPreferredLayers(target).finally(() => consumer.resume());
+    } else if (change) await consumer.setPreferredLayers(target);
     if (consumer.priority !== d.priority) await consumer.setPriority(d.priority);
   }
 

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import { counter, histogram, startAtZero } from '../common/metrics.ts';
 import { SlotCpuTotals, StreamCounters, type StreamTotals } from './stream-counters.ts';
+import { onConsumerTrace } from './consumer-trace.ts';
 import type { WorkerPool } from './worker-pool.ts';
 
 /**
@@ -83,13 +84,10 @@ export const mediaMetrics = {
   /** Times consume -> first RTP packet out: one mediasoup 'rtp' trace event, then tracing stops. */
   watchFirstPacket(consumer: types.Consumer): void {
     const started = performance.now();
-    consumer.on('trace', (t) => {
-      if (t.type !== 'rtp' || consumer.closed) return;
-      consumer.removeAllListeners('trace');
+    const stop = onConsumerTrace(consumer, 'rtp', () => {
+      stop();
       firstPacket.observe({ kind: consumer.kind }, (performance.now() - started) / 1000);
-      consumer.enableTraceEvent([]).catch(() => undefined);
     });
-    consumer.enableTraceEvent(['rtp']).catch(() => undefined);
   },
 };
 

@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { onConsumerTrace } from './consumer-trace.ts';
 
 /** A window opened by a viewer's first NACK is this long; its ratio counts for the policy for NACK_FRESH_MS after it closes. */
 const NACK_WINDOW_MS = 300;
@@ -26,11 +27,9 @@ export class NackWatch {
 
   /** Starts watching a video consumer's NACKs; returns the function that stops it. */
   watch(consumer: types.Consumer): () => void {
-    const onTrace = (trace: types.ConsumerTraceEventData) => { if (trace.type === 'nack') void this.openWindow(consumer); };
-    consumer.on('trace', onTrace);
-    consumer.enableTraceEvent(['nack']).catch(() => undefined);
+    const stopTracing = onConsumerTrace(consumer, 'nack', () => void this.openWindow(consumer));
     return () => {
-      consumer.off('trace', onTrace);
+      stopTracing();
       this.open.delete(consumer.id);
       this.ratios.delete(consumer.id);
     };

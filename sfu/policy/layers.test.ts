@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type PolicyConfig } from './config.ts';
-import { chooseLayers, stepKey, type ConsumerInput, type LayerEvent, type SubscriberState, viewportLayerCap } from './layers.ts';
+import { chooseLayers, layerSwitch, stepKey, type ConsumerInput, type LayerEvent, type SubscriberState, viewportLayerCap } from './layers.ts';
 
 /** What the SFU measures from a healthy three-layer publisher (bps per spatial layer). */
 const SENT = [150_000, 480_000, 1_400_000];
@@ -542,5 +542,22 @@ describe('chooseLayers: right after a resume (L1T3)', () => {
     const resumed = run.events.find((e) => e.type === 'videoResumed')!;
     expect(resumed).toMatchObject({ t: 23_000, spatialLayer: 0, temporalLayer: 2 });
     expect(run.events.filter((e) => e.type === 'layersChanged' && e.t > resumed.t && e.t < resumed.t + DEFAULT_POLICY.recoverHoldMs)).toEqual([]);
+  });
+});
+
+describe('layerSwitch', () => {
+  const at = (spatialLayer: number, temporalLayer: number) => ({ spatialLayer, temporalLayer });
+  it.each([
+    { name: 'a spatial step down for bandwidth stops forwarding until the new keyframe', current: at(2, 2), preferred: at(2, 2), target: at(1, 1), congested: true, clearFirst: true },
+    { name: 'a spatial step down for a smaller tile switches seamlessly', current: at(2, 2), preferred: at(2, 2), target: at(1, 2), congested: false, clearFirst: false },
+    { name: 'a temporal step down needs no keyframe', current: at(2, 2), preferred: at(2, 2), target: at(2, 0), congested: true, clearFirst: false },
+    { name: 'a step up switches seamlessly', current: at(1, 2), preferred: at(1, 2), target: at(2, 1), congested: true, clearFirst: false },
+    { name: 'nothing forwarded yet', current: undefined, preferred: undefined, target: at(1, 1), congested: true, clearFirst: false },
+  ])('$name', ({ current, preferred, target, congested, clearFirst }) => {
+    expect(layerSwitch(current, preferred, target, congested)).toEqual({ clearFirst });
+  });
+
+  it('does nothing when the target is what was asked for', () => {
+    expect(layerSwitch(at(2, 2), at(1, 1), at(1, 1), true)).toBeUndefined();
   });
 });
