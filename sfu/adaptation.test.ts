@@ -161,6 +161,22 @@ describe('VisitAdaptation: worker requests and endings', () => {
     ticking.close();
   });
 
+  it('an estimate that falls by a tenth reads the viewer\'s video consumers (their round trips: a queue building up) in the next round; one that rises does not', async () => {
+    const estimates = (visit.media as unknown as { estimates: Map<string, number> }).estimates;
+    const setEstimate = (bps: number) => { estimates.set('a', bps); visit.media.emit('downlinkEstimate', 'a', bps); };
+    estimates.set('a', 2_000_000);
+    vi.setSystemTime(1_000);
+    await adaptation.tick(1_000); // reads every consumer for the metrics; the next metrics read is 15 s later
+    const [viewed, other] = [visit.consumers.find((c) => c.id === 'a<-b-video')!, visit.consumers.find((c) => c.id === 'b<-a-video')!];
+    const before = [viewed.statsRequests, other.statsRequests];
+    setEstimate(2_400_000);
+    await vi.advanceTimersByTimeAsync(100);
+    expect([viewed.statsRequests, other.statsRequests]).toEqual(before);
+    setEstimate(1_500_000);
+    await vi.advanceTimersByTimeAsync(100);
+    expect([viewed.statsRequests, other.statsRequests]).toEqual([before[0]! + 1, before[1]]);
+  });
+
   it('leaves no listener and no timer behind: closed objects are let go, close() lets go of the rest', async () => {
     await adaptation.tick(0);
     const [gone, kept] = video(visit.consumers);

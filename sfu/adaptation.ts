@@ -7,6 +7,7 @@ import type { PolicyConfig } from './policy/config.ts';
 import { initialUplinkState, stepUplink, uplinkSteady, type QualityLimitationReason, type UplinkState } from './policy/fallback.ts';
 import { chooseLayers, layersSteady, layerSwitch, stepKey, type ConsumerDecision, type ConsumerInput, type LayerEvent, type SubscriberState } from './policy/layers.ts';
 import { networkQuality, worseQuality } from './policy/network-quality.ts';
+import { nextRttBase, queueDelay, type RttBase } from './policy/queue-delay.ts';
 import { activeLayers, unusedLayersSteady, type UnusedLayersState } from './policy/unused-layers.ts';
 import { pipedInWants, wantedWithPipes, type LayerWant } from './cascade/pipe-plan.ts';
 import { mediaMetrics, VisitMediaMetrics } from './media-metrics.ts';
@@ -54,9 +55,10 @@ const LAYER_STATS_MIN_GAP_MS = 1000;
 /** A consumer's receiver-report loss, read when its score changes, counts for the policy this long. */
 const LOSS_FRESH_MS = 1500;
 
-interface LossReport { fraction: number; atMs: number; sentBitrate?: number }
+interface LossReport { fraction: number; atMs: number; sentBitrate?: number; rttMs: number }
+const fresh = (loss: LossReport | undefined, nowMs: number) => (loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss : undefined);
 /** The fraction lost in a consumer's loss report while it counts for the policy. */
-const freshLoss = (loss: LossReport | undefined, nowMs: number) => (loss && nowMs - loss.atMs <= LOSS_FRESH_MS ? loss.fraction : undefined);
+const freshLoss = (loss: LossReport | undefined, nowMs: number) => fresh(loss, nowMs)?.fraction;
 /**
  * mediasoup sends each transport's estimate once a second (at once on a change of a quarter or more): in a steady
  * visit, one within this fraction of the estimate its last round used is no input change and starts no round.
@@ -71,7 +73,8 @@ const ESTIMATE_STEADY_BAND = 0.1;
  * Worker requests: each video producer's stats every `layerStatsMs` (sooner
  * after its score changes), consumer and audio producer stats every
  * `metricsStatsMs`, a video consumer's stats (its receiver-report loss) after
- * its score changes, and its packet counts around a window of NACKs (sfu/nack-watch.ts); scores, estimates and NACKs arrive as events.
+ * its score changes or its viewer's estimate falls by a tenth (its receiver-report loss and round trip), and its packet
+ * counts around a window of NACKs (sfu/nack-watch.ts); scores, estimates and NACKs arrive as events.
  *
  * A steady visit (the last round left every policy state steady and no input
  * has changed since: no event, report, viewport, producer or consumer change)
@@ -96,6 +99,8 @@ export class VisitAdaptation {
   private readonly layersStale = new Set<string>();
   /** Each video consumer's loss in the viewer's latest receiver report (0-1), read after its score changes. */
   private readonly consumerLoss = new Map<string, LossReport>();
+  /** Each video consumer's path round trip without a queue, from every read of its stats (sfu/policy/queue-delay.ts). */
+  private readonly rttBases = new Map<string, RttBase>();
   private readonly lossStale = new Set<string>();
   /** Each video consumer's NACKs: a round soon after a window of them. */
   private readonly nacks = new NackWatch(() => this.soon());
@@ -116,6 +121,10 @@ export class VisitAdaptation {
   private readonly estimateInRound = new Map<string, number>();
   private readonly onEstimate = (participantId: string, bps: number) => {
     const used = this.estimateInRound.get(participantId);
+    // A falling estimate may be a queue building up: the next round reads the viewer's round trips.
+    if (used !== undefined && bps < used * (1 - ESTIMATE_STEADY_BAND)) {
+      for (const c of this.media.consumersOf(participantId)) if (c.kind === 'video') this.lossStale.add(c.id);
+    }
     if (this.steady && used !== undefined && Math.abs(bps - used) < used * ESTIMATE_STEADY_BAND) return;
     this.soon();
   };
@@ -304,7 +313,7 @@ export class VisitAdaptation {
       for (const id of map.keys()) if (!liveProducers.has(id)) map.delete(id);
     }
     for (const id of this.layersStale) if (!liveProducers.has(id)) this.layersStale.delete(id);
-    for (const map of [this.viewports, this.consumerLoss]) {
+    for (const map of [this.viewports, this.consumerLoss, this.rttBases]) {
       for (const id of map.keys()) if (!liveConsumers.has(id)) map.delete(id);
     }
     for (const id of this.lossStale) if (!liveConsumers.has(id)) this.lossStale.delete(id);
@@ -332,7 +341,16 @@ export class VisitAdaptation {
     this.lossStale.delete(consumer.id);
     const [stats, sentBitrate] = await Promise.all([consumer.getStats().catch(() => []), this.media.downlinkSendBitrate(consumer.appData.participantId)]);
     const sent = stats.find((s) => s.type === 'outbound-rtp');
-    if (sent) this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs, ...(sentBitrate ? { sentBitrate } : {}) });
+    if (!sent) return;
+    this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs, rttMs: sent.roundTripTime ?? 0, ...(sentBitrate ? { sentBitrate } : {}) });
+    this.learnRtt(consumer, stats, nowMs);
+  }
+
+  /** Every read of a video consumer's stats teaches its path's round trip, calm ones (the metrics reads) most. */
+  private learnRtt(consumer: Consumer, stats: types.ConsumerStat[], nowMs: number): void {
+    const rtt = consumer.kind === 'video' ? stats.find((s) => s.type === 'outbound-rtp')?.roundTripTime : undefined;
+    const base = rtt === undefined ? undefined : nextRttBase(this.rttBases.get(consumer.id), rtt, nowMs);
+    if (base) this.rttBases.set(consumer.id, base);
   }
 
 
@@ -381,7 +399,7 @@ export class VisitAdaptation {
     this.subscribers.set(viewerId, result.state);
     if (result.events.length > 0 || !layersSteady(inputs, result.state, this.config)) this.steady = false;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ viewerId, availableBitrate: this.media.downlinkEstimate(viewerId), mode: result.state.downlink.mode, pauses: result.state.downlink.pauses,
-      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: freshLoss(this.consumerLoss.get(c.id), nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer, temporalLayer: result.state.consumers[c.id]?.temporalLayer })) }, 'downlink round');
+      video: consumers.filter((c) => c.kind === 'video').map((c) => ({ score: c.score.score, loss: freshLoss(this.consumerLoss.get(c.id), nowMs), nackRatio: this.nacks.ratio(c.id, nowMs), queueDelayMs: inputs.find((i) => i.consumerId === c.id)?.queueDelayMs, paused: c.paused, layer: result.state.consumers[c.id]?.spatialLayer, temporalLayer: result.state.consumers[c.id]?.temporalLayer })) }, 'downlink round');
     for (const d of result.perConsumer) {
       const consumer = consumers.find((c) => c.id === d.consumerId);
       if (consumer) await this.apply(consumer, d);
@@ -413,6 +431,7 @@ export class VisitAdaptation {
       lossAtMs: loss?.atMs,
       lossSentBitrate: loss?.sentBitrate,
       nackRatio: c.kind === 'video' ? this.nacks.ratio(c.id, nowMs) : undefined,
+      queueDelayMs: queueDelay(this.rttBases.get(c.id), fresh(loss, nowMs)?.rttMs),
       // A producer stopped by the uplink fallback is judged as sending: its viewers keep their layer state.
       producerPaused: c.producerPaused && c.kind === 'video' && this.producerMuted(c.producerId),
       consumerPausedByApp: false,
@@ -464,7 +483,11 @@ export class VisitAdaptation {
     const consumers = this.media.consumers().filter((c) => !c.closed);
     await Promise.all([
       ...audio.map(async (p) => this.metrics.producerStats(p, await p.getStats().catch(() => []))),
-      ...consumers.map(async (c) => this.metrics.consumerStats(c, await c.getStats().catch(() => []))),
+      ...consumers.map(async (c) => {
+        const stats = await c.getStats().catch(() => []);
+        this.metrics.consumerStats(c, stats);
+        this.learnRtt(c, stats, nowMs);
+      }),
     ]);
     this.metrics.endRound(); // video producers were read by measureLayers (every layerStatsMs) since the last call
   }

@@ -43,6 +43,8 @@ export interface PolicyConfig {
   stepDownLoss: number;
   /** ...or when the viewer asked for at least this many packets to be resent (NACK) per packet sent, in a short window: one spatial layer down at once, before its next receiver report. */
   stepDownNackRatio: number;
+  /** ...or, one step down, when the viewer's round trip is this much above the lowest seen on its path (ms): a queue building up; no step up at half of it. */
+  stepDownQueueMs: number;
   /** A higher layer is taken only after it has fitted for this long (ms). */
   stepUpAfterMs: number;
   /** At most one bandwidth step up per consumer in this long (ms). */
@@ -124,6 +126,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   stepDownScore: 5,
   stepDownLoss: 0.1,
   stepDownNackRatio: 0.3,
+  stepDownQueueMs: 200,
   stepUpAfterMs: 4_000,
   stepUpIntervalMs: 5_000,
   stepUpMaxMs: 32_000,
@@ -176,6 +179,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   stepDownScore: 'VISITWIRE_STEP_DOWN_SCORE',
   stepDownLoss: 'VISITWIRE_STEP_DOWN_LOSS',
   stepDownNackRatio: 'VISITWIRE_STEP_DOWN_NACK_RATIO',
+  stepDownQueueMs: 'VISITWIRE_STEP_DOWN_QUEUE_MS',
   stepUpAfterMs: 'VISITWIRE_STEP_UP_MS',
   stepUpIntervalMs: 'VISITWIRE_STEP_UP_INTERVAL_MS',
   stepUpMaxMs: 'VISITWIRE_STEP_UP_MAX_MS',
@@ -233,7 +237,7 @@ const PolicyConfigSchema = z.object({
   temporalLayers: z.number().int().min(1).max(4),
   audioBitrate: bps,
   bweUsableFraction: fraction.positive(),
-  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(),
+  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(), stepDownQueueMs: z.number().int().min(1).max(60_000),
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
   fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(),
   fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms, fallbackDoubtMs: ms,

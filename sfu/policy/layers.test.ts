@@ -212,6 +212,31 @@ describe('chooseLayers: fast signals and headroom', () => {
   });
 
   it.each([
+    { delay: 250, steps: [[10_000, '2.1']] },
+    { delay: 150, steps: [] },
+  ])('a round trip $delay ms above the path\'s own (a queue building up) steps down one step at once: $steps', ({ delay, steps }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t === 10_000 ? { queueDelayMs: delay } : {})] });
+    expect(layerSteps(run.events)).toEqual(steps);
+  });
+
+  it('a queue that stays steps down one step per recoverHoldMs, never to a pause', () => {
+    const run = simulate({ toMs: 40_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t >= 10_000 ? { queueDelayMs: 400 } : {})] });
+    const hold = DEFAULT_POLICY.recoverHoldMs;
+    expect(layerSteps(run.events).slice(0, 3)).toEqual([[10_000, '2.1'], [10_000 + hold, '1.2'], [10_000 + 2 * hold, '1.1']]);
+    expect(run.events.some((e) => e.type === 'videoPaused')).toBe(false);
+    expect(run.last('v1')).toMatchObject({ spatialLayer: 0, temporalLayer: 0, paused: false });
+  });
+
+  it.each([
+    { delay: 120, up: false },
+    { delay: 60, up: true },
+  ])('a queue of $delay ms holds step ups (at half the step-down delay): stepped up $up', ({ delay, up }) => {
+    const run = simulate({ toMs: 30_000, estimate: (t) => (t < 5_000 ? 400_000 : PLENTY), consumers: (t) => [audio(), video('v1', t >= 5_000 ? { queueDelayMs: delay } : {})] });
+    const first = run.at(0, 'v1');
+    expect(step(run.last('v1')) !== step(first)).toBe(up);
+  });
+
+  it.each([
     { from: 1, loss: 0.85, pausedAt: 11_000, layer: 0 },
     { from: 2, loss: 0.55, pausedAt: null, layer: 1 },
   ])('after a step down on NACKs from layer $from, the next report ($loss lost) is judged by what that layer sent: paused at $pausedAt', ({ from, loss, pausedAt, layer }) => {

@@ -38,6 +38,8 @@ export interface ConsumerInput {
   lossSentBitrate?: number;
   /** Packets the viewer asked to be resent (NACK) per packet sent, in its latest short window of NACKs; undefined when none is fresh. */
   nackRatio?: number;
+  /** How far the round trip in the viewer's latest receiver report is above the lowest seen on its path (ms, queue-delay.ts): a queue building up; undefined when none is fresh. */
+  queueDelayMs?: number;
   producerPaused: boolean;
   consumerPausedByApp: boolean;
 }
@@ -206,7 +208,8 @@ function stepLayer(
 ): LayerStep {
   const { sent, rate, atMost } = ladder;
   const cap = recovering ? topOf(spatialOf(sent[0]!, config), config) : topOf(viewportCap, config);
-  const scoreAllowsUp = c.score === undefined || c.score >= config.stepUpMinScore;
+  // A queue half as deep as a step down needs already holds the layer.
+  const upAllowed = (c.score === undefined || c.score >= config.stepUpMinScore) && !((c.queueDelayMs ?? 0) >= config.stepDownQueueMs / 2);
   const next: ConsumerState = { ...s, viewportCap };
   let layer = stepKey(s.spatialLayer, s.temporalLayer, config);
   let change: LayerChangeReason | undefined;
@@ -215,7 +218,7 @@ function stepLayer(
   if (layer > atMost(cap)) [layer, change] = [atMost(cap), recovering ? 'bandwidth' : 'viewport'];
 
   // A higher layer fits for a step up only with headroom: a step up that would just fill the link is not tried.
-  const fits = (l: number) => budget !== undefined && (l <= layer ? rate(l) <= budget : scoreAllowsUp && rate(l) * config.stepUpHeadroom <= budget);
+  const fits = (l: number) => budget !== undefined && (l <= layer ? rate(l) <= budget : upAllowed && rate(l) * config.stepUpHeadroom <= budget);
   next.fitSinceMs = Array.from({ length: config.layers.length * config.temporalLayers }, (_, k) => sustainedSince(s.fitSinceMs[k] ?? null, fits(k), nowMs));
   const above = layer > sent[0]!;
   const short = budget !== undefined && above && rate(layer) > budget;
@@ -226,14 +229,16 @@ function stepLayer(
   const lossHigh = c.lossFraction !== undefined && c.lossFraction >= config.stepDownLoss;
   const nacking = c.nackRatio !== undefined && c.nackRatio >= config.stepDownNackRatio;
   // Not while recovering (on the lowest spatial layer): the first reports after a resume may describe the time before it.
-  const lossy = above && !recovering && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking)
-    && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
+  const judged = above && !recovering && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
+  const lossy = judged && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking);
+  // A queue building up (the round trip growing) comes before loss on a link with a deep buffer: one step down.
+  const queued = judged && (c.queueDelayMs ?? 0) >= config.stepDownQueueMs;
 
-  if (deep || lossy || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
+  if (deep || lossy || queued || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
     const below = sent.filter((l) => l < layer);
     // What gets through: the budget when short; the share of this layer the viewer's report says arrived when lossy.
     const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
-    const ceiling = Number.isFinite(through) ? layer : scoreStepDown(sent, layer, config);
+    const ceiling = Number.isFinite(through) ? layer : lossy ? scoreStepDown(sent, layer, config) : below[below.length - 1]!;
     const fitting = below.filter((l) => rate(l) <= through && l <= ceiling);
     const recent = s.lastStepDownMs !== null && nowMs - s.lastStepDownMs < config.fallbackPauseMs && s.stepDownFrom !== null;
     next.stepDownFrom = recent ? Math.max(s.stepDownFrom!, layer) : layer;
@@ -422,7 +427,8 @@ export function layersSteady(consumers: readonly ConsumerInput[], state: Subscri
     const stepUpPending = s !== undefined && s.fitSinceMs.some((f, k) => f !== null && k > stepKey(s.spatialLayer, s.temporalLayer, config)
       && k <= topOf(s.viewportCap, config) && sent.includes(k));
     return s !== undefined && !s.paused && s.downSinceMs === null && !stepUpPending && s.failedStepUps === 0
-      && downlinkSteady(s.gate) && c.producerLayerBitrates.some((b) => b > 0) && (c.score === undefined || c.score > lowScore);
+      && downlinkSteady(s.gate) && c.producerLayerBitrates.some((b) => b > 0) && (c.score === undefined || c.score > lowScore)
+      && (c.queueDelayMs ?? 0) < config.stepDownQueueMs / 2;
   });
 }
 

@@ -28,6 +28,7 @@ describe('layersSteady', () => {
     { name: 'a higher layer starts to fit', estimate: (t) => (t < 10_000 ? 300_000 : 5_000_000), consumers: () => [audio, video({ score: 10 })] },
     { name: 'bandwidth drops, then no estimate', estimate: (t) => (t < 20_000 ? 300_000 : undefined), consumers: () => [video({ score: 10 })] },
     { name: 'score falls for a while', estimate: () => undefined, consumers: (t) => [video({ score: t > 5_000 && t < 15_000 ? 2 : 10 })] },
+    { name: 'a queue builds for a while', estimate: () => 5_000_000, consumers: (t) => [video({ score: 10, ...(t > 5_000 && t < 15_000 ? { queueDelayMs: 300 } : {}) })] },
     { name: 'nothing sent yet', estimate: () => undefined, consumers: () => [video({ producerLayerBitrates: [0, 0, 0] })] },
   ];
   for (const c of cases) {
@@ -57,6 +58,8 @@ describe('layersSteady', () => {
     expect(layersSteady([video({ score: 10 })], settled, C)).toBe(true);
     expect(layersSteady([video({ score: C.stepDownScore })], settled, C)).toBe(false);
     expect(layersSteady([video({ producerLayerBitrates: [0, 0, 0] })], settled, C)).toBe(false);
+    expect(layersSteady([video({ score: 10, queueDelayMs: C.stepDownQueueMs / 2 })], settled, C)).toBe(false);
+    expect(layersSteady([video({ score: 10, queueDelayMs: C.stepDownQueueMs / 4 })], settled, C)).toBe(true);
     expect(layersSteady([video({ consumerId: 'v2' })], settled, C)).toBe(false);
     expect(layersSteady([video()], { ...settled, downlink: { ...settled.downlink, belowSinceMs: 0 } }, C)).toBe(false);
     // A remembered pause needs no round: a next pause is judged a repeat (or not) from resumedAtMs when it comes.
