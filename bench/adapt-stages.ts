@@ -8,7 +8,7 @@
  */
 import { DEFAULT_POLICY as C } from '../sfu/policy/config.ts';
 
-export interface Round { at: number; mode?: string; pauses?: number; bwe?: number; score?: number; loss?: number; nackRatio?: number; layer?: number; temporalLayer?: number; paused?: boolean }
+export interface Round { at: number; mode?: string; pauses?: number; bwe?: number; score?: number; loss?: number; nackRatio?: number; queueDelayMs?: number; layer?: number; temporalLayer?: number; paused?: boolean }
 export interface Decision { at: number; type: string }
 export interface AdaptationLog { rounds: Round[]; decisions: Decision[] }
 
@@ -19,7 +19,7 @@ export function parseAdaptationLog(output: string, viewerId: string): Adaptation
     if (!line.includes(viewerId) || !line.includes('downlink')) continue;
     try {
       const j = JSON.parse(line) as { time: number; msg: string; viewerId: string; availableBitrate?: number; event?: { type: string }; mode?: string; pauses?: number;
-        video?: { score?: number; loss?: number; nackRatio?: number; layer?: number; temporalLayer?: number; paused?: boolean }[] };
+        video?: { score?: number; loss?: number; nackRatio?: number; queueDelayMs?: number; layer?: number; temporalLayer?: number; paused?: boolean }[] };
       if (j.viewerId !== viewerId) continue;
       if (j.msg === 'downlink round') rounds.push({ at: j.time, mode: j.mode, pauses: j.pauses, bwe: j.availableBitrate, ...(j.video?.[0] ?? {}) });
       else if (j.msg === 'downlink video fallback' && j.event) decisions.push({ at: j.time, type: j.event.type });
@@ -39,6 +39,7 @@ const first = <T extends { at: number }>(xs: T[], t0: number, tEnd: number, p: (
 const estimateFor = (factor: number) => (C.audioBitrate + C.layers[0]!.bitrate * factor) / C.bweUsableFraction;
 const signals = (log: AdaptationLog, t0: number, tEnd: number, bweBelow: number) => ({
   [`NACKs >= ${C.stepDownNackRatio}/packet`]: first(log.rounds, t0, tEnd, (r) => (r.nackRatio ?? 0) >= C.stepDownNackRatio),
+  [`queue >= ${C.stepDownQueueMs} ms`]: first(log.rounds, t0, tEnd, (r) => (r.queueDelayMs ?? 0) >= C.stepDownQueueMs),
   'score < 10': first(log.rounds, t0, tEnd, (r) => (r.score ?? 10) < 10),
   [`RR loss >= ${C.stepDownLoss * 100} %`]: first(log.rounds, t0, tEnd, (r) => (r.loss ?? 0) >= C.stepDownLoss),
   [`estimate < ${Math.round(bweBelow / 1000)} k`]: first(log.rounds, t0, tEnd, (r) => r.bwe !== undefined && r.bwe < bweBelow),

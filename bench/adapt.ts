@@ -110,7 +110,7 @@ async function runOnce(visit: Awaited<ReturnType<typeof startImpairedVisit>>, bu
     for (const r of log.rounds.filter((x) => x.at >= t600 - 1000)) {
       if (Math.floor(r.at / 1000) === lastRoundS && !process.env.ADAPT_TRACE_ALL) continue;
       lastRoundS = Math.floor(r.at / 1000);
-      process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} nacks ${r.nackRatio?.toFixed(2) ?? '-'} layer ${r.layer}.${r.temporalLayer ?? '-'}${r.paused ? ' paused' : ''}\n`);
+      process.stdout.write(`${label}     ${since(r.at)} round ${r.mode} pauses ${r.pauses} bwe ${r.bwe ?? '-'} score ${r.score} loss ${r.loss ?? '-'} nacks ${r.nackRatio?.toFixed(2) ?? '-'} queue ${r.queueDelayMs?.toFixed(0) ?? '-'} ms layer ${r.layer}.${r.temporalLayer ?? '-'}${r.paused ? ' paused' : ''}\n`);
     }
     for (const d of log.decisions.filter((x) => x.at >= t600 - 1000)) process.stdout.write(`${label}   ${since(d.at)} ${d.type}\n`);
   }

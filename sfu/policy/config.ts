@@ -63,6 +63,8 @@ export interface PolicyConfig {
   fallbackPauseScore: number;
   /** ...or loses at least this fraction (0-1) in the viewer's latest receiver report; either only while the estimate lacks the resume margin. */
   fallbackPauseLoss: number;
+  /** ...or at once when the viewer's round trip shows a downlink queue this long (ms) while its first video is on its lowest spatial layer: its audio waits behind it. */
+  fallbackPauseQueueMs: number;
   /** Video resumes only when the estimate carries audio plus the lowest spatial layer at full frame rate times this factor. */
   fallbackResumeFactor: number;
   /** ...and has done so for this long (ms). Doubles after each pause that follows soon after a resume. */
@@ -136,6 +138,7 @@ export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
   fallbackPauseNowFraction: 0.5,
   fallbackPauseScore: 3,
   fallbackPauseLoss: 0.3,
+  fallbackPauseQueueMs: 400,
   fallbackResumeFactor: 1.5,
   fallbackResumeMs: 3_000,
   fallbackResumeMaxMs: 40_000,
@@ -189,6 +192,7 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
   fallbackPauseNowFraction: 'VISITWIRE_FALLBACK_PAUSE_NOW_FRACTION',
   fallbackPauseScore: 'VISITWIRE_FALLBACK_PAUSE_SCORE',
   fallbackPauseLoss: 'VISITWIRE_FALLBACK_PAUSE_LOSS',
+  fallbackPauseQueueMs: 'VISITWIRE_FALLBACK_PAUSE_QUEUE_MS',
   fallbackResumeFactor: 'VISITWIRE_FALLBACK_RESUME_FACTOR',
   fallbackResumeMs: 'VISITWIRE_FALLBACK_RESUME_MS',
   fallbackResumeMaxMs: 'VISITWIRE_FALLBACK_RESUME_MAX_MS',
@@ -239,7 +243,7 @@ const PolicyConfigSchema = z.object({
   bweUsableFraction: fraction.positive(),
   stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(), stepDownQueueMs: z.number().int().min(1).max(60_000),
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
-  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(),
+  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(), fallbackPauseQueueMs: z.number().int().min(1).max(60_000),
   fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms, fallbackDoubtMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,

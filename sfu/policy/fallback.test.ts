@@ -84,6 +84,15 @@ describe('downlink fallback', () => {
   });
 
   it.each([
+    { mode: 'normal' as const, pauses: true },
+    { mode: 'recovering' as const, pauses: false, afterMs: C.fallbackPauseMs - 1 },
+    { mode: 'recovering' as const, pauses: true, afterMs: C.fallbackPauseMs },
+  ])('a full downlink queue pauses video at once in $mode mode after $afterMs ms, even with an estimate of plenty: $pauses', ({ mode, pauses, afterMs = 1000 }) => {
+    const step = stepDownlink(initialDownlinkState(0, mode), { usableBitrate: 2_000_000, audioBitrate: AUDIO, lowestVideoBitrate: LOWEST, queueFull: true }, afterMs, C);
+    expect(step.state.mode === 'audio-only').toBe(pauses);
+  });
+
+  it.each([
     { name: 'catches up 2 s later, then recovers', usable: (s: number) => (s < 12 ? 2_000_000 : s < 20 ? 60_000 : 2_000_000), resumeS: 20 + sec(C.fallbackResumeMs) },
     { name: 'never catches up (a burst of loss on a good link)', usable: () => 2_000_000, resumeS: 10 + sec(C.fallbackDoubtMs) + sec(C.fallbackResumeMs) },
   ])('after a pause the reports forced against an estimate with the margin, the estimate counts for the resume only once it $name', ({ usable, resumeS }) => {

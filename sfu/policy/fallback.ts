@@ -53,6 +53,9 @@ export interface DownlinkInput {
   /** What the viewer's latest receiver report shows got through (bps, audio and video: what was sent × the share that arrived, × bweUsableFraction), when it shows
    * heavy loss: below audio plus the lowest layer, video pauses now, whatever the estimate (which decays slowly behind a full queue) says. */
   reportedCapacity?: number;
+  /** The viewer's round trip shows a queue of fallbackPauseQueueMs or more on its downlink while its first video is on its lowest spatial
+   * layer: its audio waits behind that queue, and there is little video left to step down. Video pauses now, whatever the estimate says. */
+  queueFull?: boolean;
 }
 
 export interface ModeChange<M extends string, R extends string> {
@@ -108,7 +111,7 @@ export function stepDownlink(
   // Reports judged in recovering only fallbackPauseMs after the resume: until then they may describe the time before it.
   const judged = state.mode === 'normal' || (state.mode === 'recovering' && nowMs - state.sinceMs >= config.fallbackPauseMs);
   if (judged && input.lowestLayerLost && !carriesWithMargin) return enterDownlink(state, 'audio-only', nowMs, config);
-  if (judged && input.reportedCapacity !== undefined && input.reportedCapacity < audioBitrate + lowestVideoBitrate) {
+  if (judged && ((input.reportedCapacity !== undefined && input.reportedCapacity < audioBitrate + lowestVideoBitrate) || input.queueFull)) {
     return enterDownlink(state, 'audio-only', nowMs, config, carriesWithMargin);
   }
   if (usable === undefined) return { state: { ...state, belowSinceMs: null, aboveSinceMs: null }, events: [] };

@@ -219,8 +219,18 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(layerSteps(run.events)).toEqual(steps);
   });
 
-  it('a queue that stays steps down one step per recoverHoldMs, never to a pause', () => {
-    const run = simulate({ toMs: 40_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t >= 10_000 ? { queueDelayMs: 400 } : {})] });
+  it.each([
+    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 450, pausedAt: 10_000, stepsAt10: 0 },
+    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 350, pausedAt: null, stepsAt10: 1 },
+    { name: 'on 720p', viewport: undefined, delay: 450, pausedAt: null, stepsAt10: 1 },
+  ])('$name, a downlink queue of $delay ms (audio waits behind it) pauses video at once on the lowest spatial layer: $pausedAt', ({ viewport, delay, pausedAt, stepsAt10 }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport, ...(t === 10_000 ? { queueDelayMs: delay } : {}) })] });
+    expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
+    expect(layerSteps(run.events).filter(([t]) => t === 10_000)).toHaveLength(stepsAt10);
+  });
+
+  it('a queue that stays, shorter than a pause needs, steps down one step per recoverHoldMs, never to a pause', () => {
+    const run = simulate({ toMs: 40_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t >= 10_000 ? { queueDelayMs: 300 } : {})] });
     const hold = DEFAULT_POLICY.recoverHoldMs;
     expect(layerSteps(run.events).slice(0, 3)).toEqual([[10_000, '2.1'], [10_000 + hold, '1.2'], [10_000 + 2 * hold, '1.1']]);
     expect(run.events.some((e) => e.type === 'videoPaused')).toBe(false);

@@ -137,6 +137,7 @@ function priorityOf(c: ConsumerInput, config: PolicyConfig): number {
 export const stepKey = (spatialLayer: number, temporalLayer: number, config: PolicyConfig) => spatialLayer * config.temporalLayers + temporalLayer;
 const spatialOf = (key: number, config: PolicyConfig) => Math.floor(key / config.temporalLayers);
 const temporalOf = (key: number, config: PolicyConfig) => key % config.temporalLayers;
+const stepCount = (config: PolicyConfig) => config.layers.length * config.temporalLayers;
 /** The key of a spatial layer's top temporal layer (full frame rate). */
 const topOf = (spatialLayer: number, config: PolicyConfig) => stepKey(spatialLayer, config.temporalLayers - 1, config);
 
@@ -185,10 +186,9 @@ function ladderOf(c: ConsumerInput, config: PolicyConfig): Ladder {
 }
 
 function newConsumerState(nowMs: number, key: number, config: PolicyConfig, paused: boolean): ConsumerState {
-  const stepCount = config.layers.length * config.temporalLayers;
   return {
     spatialLayer: spatialOf(key, config), temporalLayer: temporalOf(key, config), paused, gate: initialDownlinkState(nowMs, paused ? 'audio-only' : 'normal'),
-    downSinceMs: null, fitSinceMs: Array<number | null>(stepCount).fill(null),
+    downSinceMs: null, fitSinceMs: Array<number | null>(stepCount(config)).fill(null),
     lastStepUpMs: null, lastStepDownMs: null, stepDownFrom: null, failedStepUps: 0, viewportCap: config.layers.length - 1,
   };
 }
@@ -219,7 +219,7 @@ function stepLayer(
 
   // A higher layer fits for a step up only with headroom: a step up that would just fill the link is not tried.
   const fits = (l: number) => budget !== undefined && (l <= layer ? rate(l) <= budget : upAllowed && rate(l) * config.stepUpHeadroom <= budget);
-  next.fitSinceMs = Array.from({ length: config.layers.length * config.temporalLayers }, (_, k) => sustainedSince(s.fitSinceMs[k] ?? null, fits(k), nowMs));
+  next.fitSinceMs = Array.from({ length: stepCount(config) }, (_, k) => sustainedSince(s.fitSinceMs[k] ?? null, fits(k), nowMs));
   const above = layer > sent[0]!;
   const short = budget !== undefined && above && rate(layer) > budget;
   next.downSinceMs = sustainedSince(s.downSinceMs, short, nowMs);
@@ -314,6 +314,8 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   // What got through is spent like an estimate: bweUsableFraction of it.
   const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
     ? Math.max(first!.ladder.rate(reportedLayer!) + audioReserve, first!.c.lossSentBitrate ?? 0) * (1 - firstLoss) * config.bweUsableFraction : undefined;
+  const queueFull = firstKey !== undefined && firstKey <= first!.ladder.lowestFullRate && !reportAfterResume
+    && (first!.c.queueDelayMs ?? 0) >= config.fallbackPauseQueueMs;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
@@ -321,6 +323,7 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
     resumeVideoBitrate: first ? first.ladder.rate(first.ladder.lowestFullRate) : undefined,
     lowestLayerLost,
     reportedCapacity,
+    queueFull,
   }, nowMs, config).state;
 
   const decisions = new Map<string, ConsumerDecision>();
