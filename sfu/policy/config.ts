@@ -43,7 +43,7 @@ export interface PolicyConfig {
   stepDownLoss: number;
   /** ...or when the viewer asked for at least this many packets to be resent (NACK) per packet sent, in a short window: one spatial layer down at once, before its next receiver report. */
   stepDownNackRatio: number;
-  /** ...or, one step down, when the viewer's round trip is this much above the lowest seen on its path (ms): a queue building up; no step up at half of it. */
+  /** ...or, one step down, when the viewer's round trip is this much above the lowest seen on its path (ms: a queue building up) and it reports some loss on its downlink; no step up at half of it. */
   stepDownQueueMs: number;
   /** A higher layer is taken only after it has fitted for this long (ms). */
   stepUpAfterMs: number;
@@ -63,7 +63,7 @@ export interface PolicyConfig {
   fallbackPauseScore: number;
   /** ...or loses at least this fraction (0-1) in the viewer's latest receiver report; either only while the estimate lacks the resume margin. */
   fallbackPauseLoss: number;
-  /** ...or at once when the viewer's round trip shows a downlink queue this long (ms) while its first video is on its lowest spatial layer: its audio waits behind it. */
+  /** ...or at once when the viewer's round trip shows a queue this long (ms), with loss on its downlink, while its first video is on its lowest spatial layer: its audio waits behind it. */
   fallbackPauseQueueMs: number;
   /** Video resumes only when the estimate carries audio plus the lowest spatial layer at full frame rate times this factor. */
   fallbackResumeFactor: number;

@@ -212,25 +212,27 @@ describe('chooseLayers: fast signals and headroom', () => {
   });
 
   it.each([
-    { delay: 250, steps: [[10_000, '2.1']] },
-    { delay: 150, steps: [] },
-  ])('a round trip $delay ms above the path\'s own (a queue building up) steps down one step at once: $steps', ({ delay, steps }) => {
-    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t === 10_000 ? { queueDelayMs: delay } : {})] });
+    { delay: 250, loss: 0.02, steps: [[10_000, '2.1']] },
+    { delay: 150, loss: 0.02, steps: [] },
+    { delay: 250, loss: 0, steps: [] }, // no loss on the downlink: the queue may be the viewer's uplink, which its round trip crosses too
+  ])('a round trip $delay ms above the path\'s own (a queue building up) with $loss lost steps down one step at once: $steps', ({ delay, loss, steps }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t === 10_000 ? { queueDelayMs: delay, lossFraction: loss } : {})] });
     expect(layerSteps(run.events)).toEqual(steps);
   });
 
   it.each([
-    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 450, pausedAt: 10_000, stepsAt10: 0 },
-    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 350, pausedAt: null, stepsAt10: 1 },
-    { name: 'on 720p', viewport: undefined, delay: 450, pausedAt: null, stepsAt10: 1 },
-  ])('$name, a downlink queue of $delay ms (audio waits behind it) pauses video at once on the lowest spatial layer: $pausedAt', ({ viewport, delay, pausedAt, stepsAt10 }) => {
-    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport, ...(t === 10_000 ? { queueDelayMs: delay } : {}) })] });
+    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 450, nacks: 0.1, pausedAt: 10_000, stepsAt10: 0 },
+    { name: 'on 180p', viewport: { width: 320, height: 180 }, delay: 350, nacks: 0.1, pausedAt: null, stepsAt10: 1 },
+    { name: 'on 180p without loss', viewport: { width: 320, height: 180 }, delay: 450, nacks: 0, pausedAt: null, stepsAt10: 0 },
+    { name: 'on 720p', viewport: undefined, delay: 450, nacks: 0.1, pausedAt: null, stepsAt10: 1 },
+  ])('$name, a downlink queue of $delay ms (audio waits behind it) pauses video at once on the lowest spatial layer: $pausedAt', ({ viewport, delay, nacks, pausedAt, stepsAt10 }) => {
+    const run = simulate({ toMs: 12_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', { viewport, ...(t === 10_000 ? { queueDelayMs: delay, nackRatio: nacks } : {}) })] });
     expect(run.events.find((e) => e.type === 'videoPaused')?.t ?? null).toBe(pausedAt);
     expect(layerSteps(run.events).filter(([t]) => t === 10_000)).toHaveLength(stepsAt10);
   });
 
   it('a queue that stays, shorter than a pause needs, steps down one step per recoverHoldMs, never to a pause', () => {
-    const run = simulate({ toMs: 40_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t >= 10_000 ? { queueDelayMs: 300 } : {})] });
+    const run = simulate({ toMs: 40_000, estimate: () => PLENTY, consumers: (t) => [audio(), video('v1', t >= 10_000 ? { queueDelayMs: 300, lossFraction: 0.02 } : {})] });
     const hold = DEFAULT_POLICY.recoverHoldMs;
     expect(layerSteps(run.events).slice(0, 3)).toEqual([[10_000, '2.1'], [10_000 + hold, '1.2'], [10_000 + 2 * hold, '1.1']]);
     expect(run.events.some((e) => e.type === 'videoPaused')).toBe(false);

@@ -200,6 +200,12 @@ function scoreStepDown(sent: number[], key: number, config: PolicyConfig): numbe
   return sent.find((k) => spatialOf(k, config) === spatial)!;
 }
 
+/**
+ * The queue delay, counted for a step down or a pause only with loss the viewer reports on its downlink (its receiver
+ * report or NACKs): a round trip also crosses the viewer's uplink, whose queue (its own video) is not this video's to relieve.
+ */
+const downlinkQueueMs = (c: ConsumerInput) => ((c.lossFraction ?? 0) > 0 || (c.nackRatio ?? 0) > 0 ? c.queueDelayMs ?? 0 : 0);
+
 interface LayerStep { next: ConsumerState; change?: LayerChangeReason }
 
 /** Moves an unpaused video consumer's layer by one tick's worth, with hysteresis. */
@@ -232,7 +238,7 @@ function stepLayer(
   const judged = above && !recovering && (s.lastStepDownMs === null || nowMs - s.lastStepDownMs >= config.recoverHoldMs);
   const lossy = judged && ((c.score !== undefined && c.score <= config.stepDownScore) || lossHigh || nacking);
   // A queue building up (the round trip growing) comes before loss on a link with a deep buffer: one step down.
-  const queued = judged && (c.queueDelayMs ?? 0) >= config.stepDownQueueMs;
+  const queued = judged && downlinkQueueMs(c) >= config.stepDownQueueMs;
 
   if (deep || lossy || queued || heldFor(next.downSinceMs, nowMs, config.stepDownAfterMs)) {
     const below = sent.filter((l) => l < layer);
@@ -315,7 +321,7 @@ export function chooseLayers(input: ChooseLayersInput, config: PolicyConfig = DE
   const reportedCapacity = firstState && !firstState.paused && !reportBeforeStep && firstLoss >= config.fallbackPauseLoss
     ? Math.max(first!.ladder.rate(reportedLayer!) + audioReserve, first!.c.lossSentBitrate ?? 0) * (1 - firstLoss) * config.bweUsableFraction : undefined;
   const queueFull = firstKey !== undefined && firstKey <= first!.ladder.lowestFullRate && !reportAfterResume
-    && (first!.c.queueDelayMs ?? 0) >= config.fallbackPauseQueueMs;
+    && downlinkQueueMs(first!.c) >= config.fallbackPauseQueueMs;
   const downlink = stepDownlink(prev.downlink, {
     usableBitrate: usable,
     audioBitrate: audioReserve,
