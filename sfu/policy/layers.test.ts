@@ -211,6 +211,12 @@ describe('chooseLayers: fast signals and headroom', () => {
     expect(down && [down.t, down.type === 'layersChanged' && down.spatialLayer]).toEqual(to === null ? null : [10_000, to]);
   });
 
+  it('NACKs while a lagging estimate has only just fallen short go one spatial layer down, not just to what the estimate still allows', () => {
+    // 1.2 Mbit/s estimate: 720p@15 (840 kbps) still fits its budget; the NACKs say the link carries less than the estimate.
+    const run = simulate({ toMs: 11_000, estimate: (t) => (t < 10_000 ? PLENTY : 1_200_000), consumers: (t) => [audio(), video('v1', t === 10_000 ? { nackRatio: 1 } : {})] });
+    expect(layerSteps(run.events)).toEqual([[10_000, '1.1']]);
+  });
+
   it.each([
     { delay: 250, loss: 0.02, steps: [[10_000, '2.1']] },
     { delay: 150, loss: 0.02, steps: [] },

@@ -244,7 +244,9 @@ function stepLayer(
     const below = sent.filter((l) => l < layer);
     // What gets through: the budget when short; the share of this layer the viewer's report says arrived when lossy.
     const through = Math.min(short ? budget! : Infinity, lossHigh ? rate(layer) * (1 - c.lossFraction!) : Infinity);
-    const ceiling = Number.isFinite(through) ? layer : lossy ? scoreStepDown(sent, layer, config) : below[below.length - 1]!;
+    // How far the signal itself goes: a low score or NACKs (loss, not how much; the estimate lags behind it) one spatial layer
+    // down, a queue one step; the budget and a report's survivors say how far they go.
+    const ceiling = lossy && !lossHigh ? scoreStepDown(sent, layer, config) : queued ? below[below.length - 1]! : layer;
     const fitting = below.filter((l) => rate(l) <= through && l <= ceiling);
     const recent = s.lastStepDownMs !== null && nowMs - s.lastStepDownMs < config.fallbackPauseMs && s.stepDownFrom !== null;
     next.stepDownFrom = recent ? Math.max(s.stepDownFrom!, layer) : layer;
