@@ -13,12 +13,12 @@ import { audioPacketsReceived, inboundVideo, signals, stepOrder, stepText, TOP_S
 let visit: ImpairedVisit;
 const SLOW = 40_000;
 // Time limits from the limit change. Issue 12's goals: 1 s to a lower step (<= 640 px in the issue, before temporal steps),
-// 2.5 s to the pause, 10 s to the resume. bench:adapt (NACK and report-driven signals, temporal steps; 3 runs, tbf burst
-// 4 KB as here / 16 KB), median and worst: a lower step told 1.0 / 2.1 s, worst 1.2 / 2.2 s; pause told 3.8 / 5.7 s,
-// worst 4.0 / 5.8 s; resume 4.9 / 5.2 s, worst 9.4 / 7.4 s. Limits with margin for a noisy CI machine, two browsers.
-const STEP_DOWN_MS = 6_000;
-const PAUSE_MS = 10_000;
-const RESUME_MS = 20_000;
+// 2.5 s to the pause, 10 s to the resume. bench:adapt of 2026-12-05 (3 runs, tbf burst 4 KB as here), median and worst:
+// a lower step told 1.1 / 1.1 s, <= 640 px frames 1.3 / 11.1 s (no loss at 720p@15 in that run), pause told 3.2 / 3.5 s,
+// resume 6.3 / 6.4 s. Limits with margin for a noisy CI machine running two browsers: about 3x the worst.
+const STEP_DOWN_MS = 4_000;
+const PAUSE_MS = 8_000;
+const RESUME_MS = 15_000;
 
 // Layers nobody wants stop at the publisher after 3 s here (10 s by default), to see it within the test.
 // Info-level server logs: (d) prints the last fallback decisions when video pauses again.
