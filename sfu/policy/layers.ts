@@ -451,8 +451,9 @@ export interface Layers { spatialLayer: number; temporalLayer: number }
  * mediasoup keeps forwarding the current spatial layer until a keyframe of the
  * new one arrives; on a congested link that keyframe queues behind the layer
  * the step is meant to leave, and loses packets with it (measured: 640 px
- * frames 0.65-1.8 s after the decision to step down from 720p at 600 kbit/s; 0.24-0.77 s with this). A step down to
- * a lower spatial layer for bandwidth therefore stops forwarding first
+ * frames 0.65-1.8 s after the decision to step down from 720p at 600 kbit/s;
+ * 0.24-0.77 s with this). A step down to a lower spatial layer for bandwidth
+ * therefore stops forwarding first
  * (`clearFirst`: pause, set, resume; mediasoup then waits for the keyframe):
  * the queue drains and the keyframe crosses an empty link. The frames the
  * viewer misses meanwhile were being lost anyway.
