@@ -1,6 +1,6 @@
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { onConsumerTrace } from './consumer-trace.ts';
 import { mediaMetrics } from './media-metrics.ts';
 
@@ -25,11 +25,6 @@ function nackPacket(mediaSsrc: number, seq: number): Buffer {
   return b;
 }
 
-const until = async (what: string, done: () => boolean) => {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
-};
-
 describe('onConsumerTrace (a real mediasoup consumer)', () => {
   let worker: types.Worker;
   let producer: types.Producer;
@@ -53,10 +48,11 @@ describe('onConsumerTrace (a real mediasoup consumer)', () => {
     const stopNacks = onConsumerTrace(consumer, 'nack', () => nacks.push(Date.now()));
     mediaMetrics.watchFirstPacket(consumer);
     producer.send(rtpPacket(1));
-    await until('the first packet, and the first-packet watch gone', () => delivered.length > 0 && consumer.listenerCount('trace') === 1);
+    // The first packet delivered, and the first-packet watch gone.
+    await vi.waitFor(() => expect([delivered.length > 0, consumer.listenerCount('trace')]).toEqual([true, 1]), { timeout: 2_000 });
     producer.send(rtpPacket(2));
     viewer.sendRtcp(nackPacket(consumer.rtpParameters.encodings![0]!.ssrc!, 1));
-    await until('the NACK', () => nacks.length > 0);
+    await vi.waitFor(() => expect(nacks.length).toBeGreaterThan(0), { timeout: 2_000 });
 
     await new Promise((r) => setTimeout(r, 100));
     const seen = nacks.length;

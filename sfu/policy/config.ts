@@ -227,6 +227,8 @@ export const ENV_NAMES: Readonly<Record<NumericKey, string>> = Object.freeze({
 export const LAYERS_ENV_NAME = 'VISITWIRE_SIMULCAST_LAYERS';
 
 const ms = z.number().int().min(0).max(3_600_000);
+/** A queue delay threshold: 0 would count every round trip as a queue. */
+const queueMs = z.number().int().min(1).max(60_000);
 const bps = z.number().int().positive();
 const score = z.number().min(0).max(10);
 const fraction = z.number().min(0).max(1);
@@ -241,9 +243,9 @@ const PolicyConfigSchema = z.object({
   temporalLayers: z.number().int().min(1).max(4),
   audioBitrate: bps,
   bweUsableFraction: fraction.positive(),
-  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(), stepDownQueueMs: z.number().int().min(1).max(60_000),
+  stepDownAfterMs: ms, stepDownNowFactor: factor, stepDownScore: score, stepDownLoss: fraction.positive(), stepDownNackRatio: z.number().positive(), stepDownQueueMs: queueMs,
   stepUpAfterMs: ms, stepUpIntervalMs: ms, stepUpMaxMs: ms, stepUpMinScore: score, stepUpHeadroom: factor,
-  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(), fallbackPauseQueueMs: z.number().int().min(1).max(60_000),
+  fallbackPauseMs: ms, fallbackPauseNowFraction: fraction, fallbackPauseScore: score, fallbackPauseLoss: fraction.positive(), fallbackPauseQueueMs: queueMs,
   fallbackResumeFactor: factor, fallbackResumeMs: ms, fallbackResumeMaxMs: ms, fallbackRepeatMs: ms, fallbackDoubtMs: ms,
   recoverHoldMs: ms, backoffResetMs: ms,
   uplinkStopScore: score, uplinkStopLoss: fraction.positive(), uplinkStopRttMs: ms, uplinkMinSendFraction: fraction, uplinkStopMs: ms, uplinkResumeFactor: factor, uplinkResumeMs: ms,
