@@ -343,14 +343,13 @@ export class VisitAdaptation {
     const sent = stats.find((s) => s.type === 'outbound-rtp');
     if (!sent) return;
     this.consumerLoss.set(consumer.id, { fraction: sent.fractionLost / 256, atMs: nowMs, rttMs: sent.roundTripTime ?? 0, ...(sentBitrate ? { sentBitrate } : {}) });
-    this.learnRtt(consumer, stats, nowMs);
+    this.learnRtt(consumer.id, sent.roundTripTime, nowMs);
   }
 
   /** Every read of a video consumer's stats teaches its path's round trip, calm ones (the metrics reads) most. */
-  private learnRtt(consumer: Consumer, stats: types.ConsumerStat[], nowMs: number): void {
-    const rtt = consumer.kind === 'video' ? stats.find((s) => s.type === 'outbound-rtp')?.roundTripTime : undefined;
-    const base = rtt === undefined ? undefined : nextRttBase(this.rttBases.get(consumer.id), rtt, nowMs);
-    if (base) this.rttBases.set(consumer.id, base);
+  private learnRtt(consumerId: string, rttMs: number | undefined, nowMs: number): void {
+    const base = rttMs === undefined ? undefined : nextRttBase(this.rttBases.get(consumerId), rttMs, nowMs);
+    if (base) this.rttBases.set(consumerId, base);
   }
 
 
@@ -486,7 +485,7 @@ export class VisitAdaptation {
       ...consumers.map(async (c) => {
         const stats = await c.getStats().catch(() => []);
         this.metrics.consumerStats(c, stats);
-        this.learnRtt(c, stats, nowMs);
+        if (c.kind === 'video') this.learnRtt(c.id, stats.find((s) => s.type === 'outbound-rtp')?.roundTripTime, nowMs);
       }),
     ]);
     this.metrics.endRound(); // video producers were read by measureLayers (every layerStatsMs) since the last call
